@@ -1,0 +1,21 @@
+"""chainrule's engine: scalar Values that record their graph and differentiate it.
+
+>>> from autograd import Value
+>>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+>>> c = a * b + a
+>>> c.backward()
+>>> a.grad, b.grad
+(-2.0, 2.0)
+"""
+
+from .arrays import data, grads, values
+from .check import GradcheckError, gradcheck
+from .engine import backward, grad, topo_order
+from .mode import enable_grad, is_grad_enabled, no_grad
+from .rules import CONST, RULES, OpError, Rule
+from .value import Value
+
+__all__ = [
+    "Value", "backward", "grad", "topo_order", "no_grad", "enable_grad", "is_grad_enabled",
+    "gradcheck", "GradcheckError", "values", "data", "grads", "RULES", "Rule", "CONST", "OpError",
+]

@@ -1,0 +1,130 @@
+"""The backward pass: order the graph, then apply the chain rule from the output down.
+
+The walk uses an explicit stack, never recursion, so a graph a million nodes deep works
+from any call depth and the interpreter's recursion limit is left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from . import mode
+from .value import Value, _const
+
+__all__ = ["topo_order", "backward", "grad"]
+
+
+def topo_order(*roots: Value) -> list[Value]:
+    """Every node reachable from ``roots``, each one after all of its operands.
+
+    Depth-first, operands in order, so the result is the same on every run.
+    """
+    order: list[Value] = []
+    seen: set[Value] = set()
+    for root in roots:
+        if root in seen:
+            continue
+        seen.add(root)
+        # The stack is always a path down from the root: a node's operands that are seen
+        # but not on the path are finished, so a node is placed once both are seen.
+        stack = [root]
+        while stack:
+            node = stack[-1]
+            a = node._a
+            if a is not None and a not in seen:
+                seen.add(a)
+                stack.append(a)
+                continue
+            b = node._b
+            if b is not None and b not in seen:
+                seen.add(b)
+                stack.append(b)
+                continue
+            order.append(stack.pop())
+    return order
+
+
+def _context(node: Value, err: Exception) -> Exception:
+    return type(err)(f"backward through the {node._op!r} node (data={node.data!r}): {err}")
+
+
+def backward(root: Value) -> None:
+    """Set ``node.grad`` = d(root)/d(node) for every node; leaves accumulate (see Value.backward)."""
+    if not isinstance(root, Value):
+        raise TypeError(f"backward() needs a Value, got {type(root).__name__}")
+    order = topo_order(root)
+    for node in order:
+        if node._a is not None:
+            node.grad = 0.0
+    root.grad += 1.0
+    for node in reversed(order):
+        a = node._a
+        if a is None:
+            continue
+        g = node.grad
+        b = node._b
+        try:
+            if b is None:
+                a.grad += node._rule.local(a.data, node._p, node.data)[0] * g
+            else:
+                da, db = node._rule.local(a.data, b.data, node.data)
+                a.grad += da * g
+                b.grad += db * g
+        except (ArithmeticError, ValueError) as err:
+            raise _context(node, err) from err
+
+
+Values = Value | Sequence[Value]
+
+
+def _as_list(x: Values | Iterable[Value], what: str) -> list[Value]:
+    items = [x] if isinstance(x, Value) else list(x)
+    for i, item in enumerate(items):
+        if not isinstance(item, Value):
+            raise TypeError(f"grad(): {what}[{i}] must be a Value, got {type(item).__name__}")
+    return items
+
+
+def grad(
+    outputs: Values,
+    inputs: Values,
+    grad_outputs: Sequence[float] | None = None,
+    create_graph: bool = False,
+):
+    """d(outputs)/d(inputs), without reading or writing any ``.grad``.
+
+    Several outputs are summed (each weighted by ``grad_outputs`` if given). Returns one
+    gradient for a single input Value, else a list in the order of ``inputs``; an input the
+    outputs do not depend on gets 0. With ``create_graph=True`` the gradients are Values with
+    their own graph, so they can be differentiated again (Hessians, third derivatives).
+    """
+    outs = _as_list(outputs, "outputs")
+    ins = _as_list(inputs, "inputs")
+    weights = [1.0] * len(outs) if grad_outputs is None else list(grad_outputs)
+    if len(weights) != len(outs):
+        raise ValueError(f"grad(): {len(outs)} outputs but {len(weights)} grad_outputs")
+    keep = set(ins)
+    grads: dict[Value, object] = {}
+    for out, w in zip(outs, weights):
+        grads[out] = grads.get(out, 0.0) + w
+    with mode.enable_grad() if create_graph else mode.no_grad():
+        for node in reversed(topo_order(*outs)):
+            a = node._a
+            g = grads.get(node) if node in keep else grads.pop(node, None)
+            if a is None or g is None:
+                continue
+            b = node._b
+            try:
+                if create_graph:
+                    local = node._rule.local(a, node._p if b is None else b, node)
+                else:
+                    local = node._rule.local(a.data, node._p if b is None else b.data, node.data)
+            except (ArithmeticError, ValueError) as err:
+                raise _context(node, err) from err
+            grads[a] = grads.get(a, 0.0) + local[0] * g
+            if b is not None:
+                grads[b] = grads.get(b, 0.0) + local[1] * g
+    result = [grads.get(x, 0.0) for x in ins]
+    if create_graph:
+        result = [g if isinstance(g, Value) else _const(g) for g in result]
+    return result[0] if isinstance(inputs, Value) else result

@@ -1,0 +1,322 @@
+"""``Value``: one float, the operands it came from, and its gradient."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+from . import mode
+from .rules import CONST, RULES, Rule
+
+__all__ = ["Value", "Number"]
+
+Number = int | float
+
+_ADD, _SUB, _MUL, _DIV, _POW = (RULES[n] for n in ("+", "-", "*", "/", "**"))
+_NEG, _POWC, _RPOW = RULES["neg"], RULES["pow"], RULES["rpow"]
+_UNARY = {name: RULES[name] for name in (
+    "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "sin", "cos", "softplus",
+)}
+_LEAKY = RULES["leaky_relu"]
+
+
+def _as_float(x: Any, where: str) -> float:
+    """The float value of a real number, or a TypeError that says what was given."""
+    if type(x) is float:
+        return x
+    if isinstance(x, numbers.Real) and not isinstance(x, Value):
+        return float(x)
+    raise TypeError(f"{where} must be a real number (int or float), got {type(x).__name__}: {x!r}")
+
+
+class Value:
+    """A scalar that remembers how it was computed, so ``backward()`` can differentiate it.
+
+    ``data`` is the float, ``grad`` is d(root)/d(this) after ``root.backward()``. The graph
+    is stored as plain data: ``_a``/``_b`` are the operands (``_b`` is None for one-operand
+    ops), ``_rule`` is the op's entry in the rule table and ``_p`` its constant parameter.
+    There is no closure per node, so a graph holds no reference cycles.
+
+    The constructor mirrors micrograd's lecture version, ``Value(data, _children, _op,
+    label)``; ``_children`` and ``_op`` are only needed to build a node by hand.
+    """
+
+    __slots__ = ("data", "grad", "label", "_rule", "_a", "_b", "_p")
+
+    def __init__(self, data: Number, _children: tuple = (), _op: str = "", label: str = "") -> None:
+        if isinstance(data, Value):
+            raise TypeError("Value(data): data is already a Value; use .detach() for a copy")
+        self.data = _as_float(data, "Value(data)")
+        self.grad = 0.0
+        if not isinstance(label, str):
+            raise TypeError(f"Value(label=...) must be a str, got {type(label).__name__}")
+        self.label = label
+        self._rule: Rule | None = None
+        self._a = self._b = self._p = None
+        if _children or _op:
+            self._attach(tuple(_children), _op)
+
+    def _attach(self, children: tuple, op: str) -> None:
+        rule = RULES.get(op)
+        if rule is None or rule.arity != len(children) or rule.name in ("pow", "rpow", "leaky_relu"):
+            known = ", ".join(repr(n) for n, r in RULES.items() if r.name not in ("pow", "rpow"))
+            raise ValueError(
+                f"Value(data, _children, _op): cannot build a {op!r} node with {len(children)} "
+                f"operand(s); ops with operands are {known} (use the operators and methods instead)"
+            )
+        for c in children:
+            if not isinstance(c, Value):
+                raise TypeError(f"Value(_children=...) must hold Values, got {type(c).__name__}")
+        self._rule = rule
+        self._a = children[0]
+        self._b = children[1] if len(children) == 2 else None
+
+    # -- reading the graph -------------------------------------------------------------
+    @property
+    def _prev(self) -> tuple[Value, ...]:
+        """The operands in order, duplicates kept (``a + a`` has two)."""
+        if self._a is None:
+            return ()
+        return (self._a,) if self._b is None else (self._a, self._b)
+
+    @property
+    def _op(self) -> str:
+        """The op's short name as micrograd draws it: ``'+'``, ``'tanh'``, ``'**2'``; ``''`` for a leaf."""
+        rule = self._rule
+        if rule is None or rule is CONST:
+            return ""
+        if rule is _POWC:
+            return f"**{_num(self._p)}"
+        if rule is _RPOW:
+            return f"{_num(self._p)}**"
+        return rule.name
+
+    @property
+    def rule(self) -> Rule | None:
+        """This node's entry in the rule table (None for a leaf)."""
+        return None if self._rule is CONST else self._rule
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for an input, parameter or constant: a Value with no operands."""
+        return self._a is None
+
+    @property
+    def is_constant(self) -> bool:
+        """True for a leaf that an op made from a plain number (the ``2`` in ``2 * x``)."""
+        return self._rule is CONST
+
+    def local_grads(self) -> tuple[float, ...]:
+        """d(self)/d(operand_i) for each operand in ``_prev`` order; ``()`` for a leaf."""
+        if self._a is None:
+            return ()
+        b = self._p if self._b is None else self._b.data
+        return self._rule.local(self._a.data, b, self.data)
+
+    def _backward(self) -> None:
+        """Pass this node's grad to its operands once (the lecture calls it by hand)."""
+        for child, local in zip(self._prev, self.local_grads()):
+            child.grad += local * self.grad
+
+    def backward(self) -> None:
+        """Fill ``.grad`` of every node in this graph with d(self)/d(node).
+
+        Leaves (inputs, parameters) accumulate across calls, as in PyTorch and micrograd:
+        call ``zero_grad()`` between steps. Intermediate nodes are reset at the start of
+        each call, so they always show the gradient of the latest pass and a second
+        ``backward()`` never double-counts them.
+        """
+        from .engine import backward
+
+        backward(self)
+
+    def detach(self) -> Value:
+        """A new leaf with the same data (and label), cut off from this graph."""
+        return Value(self.data, label=self.label)
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+
+    def __format__(self, spec: str) -> str:
+        return format(self.data, spec) if spec else repr(self)
+
+    # -- ordering compares the numbers; == stays identity so Values can live in sets ----
+    def __lt__(self, other: Any) -> bool:
+        return self.data < _cmp(other)
+
+    def __le__(self, other: Any) -> bool:
+        return self.data <= _cmp(other)
+
+    def __gt__(self, other: Any) -> bool:
+        return self.data > _cmp(other)
+
+    def __ge__(self, other: Any) -> bool:
+        return self.data >= _cmp(other)
+
+    __hash__ = object.__hash__
+
+    # -- arithmetic ----------------------------------------------------------------------
+    def __add__(self, other: Any) -> Value:
+        other = other if type(other) is Value else _const(other)
+        if other is None:
+            return NotImplemented
+        return _node(self.data + other.data, _ADD, self, other, None)
+
+    def __radd__(self, other: Any) -> Value:
+        other = _const(other)
+        if other is None:
+            return NotImplemented
+        return _node(other.data + self.data, _ADD, other, self, None)
+
+    def __sub__(self, other: Any) -> Value:
+        other = other if type(other) is Value else _const(other)
+        if other is None:
+            return NotImplemented
+        return _node(self.data - other.data, _SUB, self, other, None)
+
+    def __rsub__(self, other: Any) -> Value:
+        other = _const(other)
+        if other is None:
+            return NotImplemented
+        return _node(other.data - self.data, _SUB, other, self, None)
+
+    def __mul__(self, other: Any) -> Value:
+        other = other if type(other) is Value else _const(other)
+        if other is None:
+            return NotImplemented
+        return _node(self.data * other.data, _MUL, self, other, None)
+
+    def __rmul__(self, other: Any) -> Value:
+        other = _const(other)
+        if other is None:
+            return NotImplemented
+        return _node(other.data * self.data, _MUL, other, self, None)
+
+    def __truediv__(self, other: Any) -> Value:
+        other = other if type(other) is Value else _const(other)
+        if other is None:
+            return NotImplemented
+        return _node(_DIV.forward(self.data, other.data), _DIV, self, other, None)
+
+    def __rtruediv__(self, other: Any) -> Value:
+        other = _const(other)
+        if other is None:
+            return NotImplemented
+        return _node(_DIV.forward(other.data, self.data), _DIV, other, self, None)
+
+    def __pow__(self, other: Any) -> Value:
+        if isinstance(other, Value):
+            return _node(_POW.forward(self.data, other.data), _POW, self, other, None)
+        if not isinstance(other, numbers.Real):
+            return NotImplemented
+        # A constant exponent is a parameter of the op, as in micrograd's '**2' node.
+        other = float(other)
+        return _node(_POWC.forward(self.data, other), _POWC, self, None, other)
+
+    def __rpow__(self, other: Any) -> Value:
+        if not isinstance(other, numbers.Real):
+            return NotImplemented
+        other = float(other)
+        return _node(_RPOW.forward(self.data, other), _RPOW, self, None, other)
+
+    def __neg__(self) -> Value:
+        return _node(-self.data, _NEG, self, None, None)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return self._unary("abs")
+
+    # -- functions -------------------------------------------------------------------
+    def _unary(self, name: str) -> Value:
+        rule = _UNARY[name]
+        return _node(rule.forward(self.data), rule, self, None, None)
+
+    def exp(self) -> Value:
+        """e ** self."""
+        return self._unary("exp")
+
+    def log(self) -> Value:
+        """Natural logarithm; ValueError for self <= 0."""
+        return self._unary("log")
+
+    def sqrt(self) -> Value:
+        """Square root; ValueError for self < 0."""
+        return self._unary("sqrt")
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent."""
+        return self._unary("tanh")
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e ** -self), computed without overflow."""
+        return self._unary("sigmoid")
+
+    def relu(self) -> Value:
+        """max(self, 0); its derivative at 0 is 0."""
+        return self._unary("relu")
+
+    def leaky_relu(self, alpha: float = 0.01) -> Value:
+        """self if self > 0 else alpha * self."""
+        alpha = _as_float(alpha, "leaky_relu(alpha)")
+        return _node(_LEAKY.forward(self.data, alpha), _LEAKY, self, None, alpha)
+
+    def sin(self) -> Value:
+        """Sine (radians)."""
+        return self._unary("sin")
+
+    def cos(self) -> Value:
+        """Cosine (radians)."""
+        return self._unary("cos")
+
+    def softplus(self) -> Value:
+        """log(1 + e ** self), computed without overflow."""
+        return self._unary("softplus")
+
+    def abs(self) -> Value:
+        """|self|; its derivative at 0 is 0."""
+        return self._unary("abs")
+
+
+_new = object.__new__
+
+
+def _node(data: float, rule: Rule, a: Value, b: Value | None, p: Any) -> Value:
+    """A new op output; a leaf with no history when recording is off (``no_grad``)."""
+    v = _new(Value)
+    v.data = data
+    v.grad = 0.0
+    v.label = ""
+    if mode.enabled:
+        v._rule = rule
+        v._a = a
+        v._b = b
+        v._p = p
+    else:
+        v._rule = v._a = v._b = v._p = None
+    return v
+
+
+def _const(x: Any) -> Value | None:
+    """A constant leaf for a plain number, or None when x is not a real number."""
+    if type(x) is float or type(x) is int or (isinstance(x, numbers.Real) and not isinstance(x, Value)):
+        v = _new(Value)
+        v.data = float(x)
+        v.grad = 0.0
+        v.label = ""
+        v._rule = CONST
+        v._a = v._b = v._p = None
+        return v
+    if isinstance(x, Value):  # a subclass of Value
+        return x
+    return None
+
+
+def _cmp(x: Any) -> float:
+    return x.data if isinstance(x, Value) else _as_float(x, "a Value's comparison operand")
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else repr(float(x))

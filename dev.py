@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Set up chainrule in ./.venv and run it: ``python3 dev.py demo`` or ``python3 dev.py test``.
+
+Needs only Python 3.10+ with pip. Creates the virtual environment, installs the package with
+its extras, installs Graphviz (and, for the tests, Chromium) with apt-get when running as root
+on Debian/Ubuntu, or says which command installs them elsewhere. Extra arguments are passed on:
+``python3 dev.py test -k value``, ``python3 dev.py demo --out DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+
+HINTS = {
+    "dot": "Graphviz: apt-get install graphviz | brew install graphviz | choco install graphviz",
+    "chromium": "Chromium: apt-get install chromium | brew install --cask chromium",
+}
+
+
+def say(msg: str) -> None:
+    print(f"[dev] {msg}", flush=True)
+
+
+def run(cmd: list, **kw) -> None:
+    subprocess.run([str(c) for c in cmd], check=True, **kw)
+
+
+def apt_install(*packages: str) -> bool:
+    """apt-get install as root on a Debian-like system; False where that is not possible."""
+    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return False
+    say(f"installing {' '.join(packages)} with apt-get")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    run(["apt-get", "update", "-qq"], env=env)
+    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], env=env)
+    return True
+
+
+def need_program(program: str, packages: tuple[str, ...], required: bool) -> None:
+    if shutil.which(program):
+        return
+    if apt_install(*packages) and shutil.which(program):
+        return
+    msg = f"'{program}' is not installed; install {HINTS[program]}"
+    if required:
+        sys.exit(f"[dev] {msg}")
+    say(msg)
+
+
+def ensure_venv(extras: str) -> None:
+    stamp = VENV / f".installed-{extras}"
+    setup_cfg = ROOT / "setup.cfg"
+    if stamp.exists() and stamp.stat().st_mtime >= setup_cfg.stat().st_mtime:
+        return
+    if not PY.exists():
+        say("creating .venv")
+        try:
+            run([sys.executable, "-m", "venv", VENV])
+        except subprocess.CalledProcessError:
+            ver = f"python3.{sys.version_info.minor}-venv"
+            if not apt_install(ver, "python3-venv"):
+                sys.exit("[dev] python's venv module is missing: apt-get install python3-venv")
+            shutil.rmtree(VENV, ignore_errors=True)
+            run([sys.executable, "-m", "venv", VENV])
+    say(f"installing chainrule[{extras}] into .venv")
+    run([PY, "-m", "pip", "install", "-q", "--upgrade", "pip"])
+    run([PY, "-m", "pip", "install", "-q", "-e", f"{ROOT}[{extras}]"])
+    stamp.touch()
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("demo", "test"):
+        print(__doc__)
+        return 2
+    what, rest = argv[0], argv[1:]
+    if what == "demo":
+        need_program("dot", ("graphviz",), required=True)
+        ensure_venv("plot")
+        return subprocess.call([str(BIN / "chainrule"), "demo", *rest], cwd=ROOT)
+    need_program("dot", ("graphviz",), required=True)
+    need_program("chromium", ("chromium",), required=True)
+    ensure_venv("test")
+    return subprocess.call([str(PY), "-m", "pytest", *rest], cwd=ROOT)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
