@@ -1,0 +1,141 @@
+"""Safe arithmetic expressions on Values: parsed with ``ast`` against an allow-list, never ``eval``."""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Mapping
+
+from autograd import Value
+
+__all__ = ["ExprError", "FUNCTIONS", "parse_bindings", "build"]
+
+MAX_LENGTH = 500
+MAX_DEPTH = 60
+
+FUNCTIONS = {
+    name: getattr(Value, name)
+    for name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "sin", "cos", "softplus")
+}
+FUNCTIONS["leaky_relu"] = Value.leaky_relu  # takes an optional constant slope
+
+_BINARY = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a ** b,
+}
+_UNARY = {ast.USub: lambda a: -a, ast.UAdd: lambda a: a}
+_WHAT = {
+    ast.Attribute: "attribute access", ast.Subscript: "subscripts", ast.Lambda: "lambdas",
+    ast.Compare: "comparisons", ast.BoolOp: "boolean operators", ast.IfExp: "conditional expressions",
+    ast.List: "lists", ast.Tuple: "tuples", ast.Dict: "dicts", ast.Set: "sets",
+    ast.JoinedStr: "f-strings", ast.Starred: "starred arguments", ast.NamedExpr: "assignments",
+}
+
+
+class ExprError(ValueError):
+    """An expression or a binding that chainrule will not evaluate; the message points at it."""
+
+
+def _point(text: str, node: ast.AST, why: str) -> ExprError:
+    col = getattr(node, "col_offset", 0)
+    end = getattr(node, "end_col_offset", col + 1) or col + 1
+    marker = " " * col + "^" * max(1, end - col)
+    return ExprError(f"{why}\n  {text}\n  {marker}")
+
+
+def parse_bindings(pairs: list[str]) -> dict[str, float]:
+    """``['a=2', 'b=-3']`` -> ``{'a': 2.0, 'b': -3.0}``, with an error naming a bad pair."""
+    out: dict[str, float] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise ExprError(f"{pair!r}: expected NAME=VALUE, e.g. a=2.5")
+        if name in FUNCTIONS:
+            raise ExprError(f"{pair!r}: {name!r} is a function name and cannot be a variable")
+        if name in out:
+            raise ExprError(f"{pair!r}: {name!r} is given twice")
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ExprError(f"{pair!r}: {raw.strip()!r} is not a number") from None
+        if not math.isfinite(value):
+            raise ExprError(f"{pair!r}: the value must be a finite number")
+        out[name] = value
+    return out
+
+
+def build(text: str, bindings: Mapping[str, float]) -> tuple[Value, dict[str, Value]]:
+    """Evaluate ``text`` on labelled leaf Values; returns the output and the leaves by name."""
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"the expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as err:
+        col = (err.offset or 1) - 1
+        raise ExprError(f"not a valid expression: {err.msg}\n  {text.strip()}\n  {' ' * col}^") from None
+    text = text.strip()
+    leaves = {name: Value(value, label=name) for name, value in bindings.items()}
+    used: set[str] = set()
+
+    def ev(node: ast.AST, depth: int):
+        if depth > MAX_DEPTH:
+            raise _point(text, node, f"the expression nests deeper than {MAX_DEPTH} levels")
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+                raise _point(text, node, f"only numbers are allowed as constants, not {node.value!r}")
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            if node.id in FUNCTIONS:
+                raise _point(text, node, f"{node.id!r} is a function: call it, e.g. {node.id}(x)")
+            if node.id not in leaves:
+                raise _point(text, node, f"no value given for {node.id!r}: add {node.id}=NUMBER")
+            used.add(node.id)
+            return leaves[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            return _BINARY[type(node.op)](ev(node.left, depth + 1), ev(node.right, depth + 1))
+        if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+            return _UNARY[type(node.op)](ev(node.operand, depth + 1))
+        if isinstance(node, ast.Call):
+            return call(node, depth)
+        what = _WHAT.get(type(node), f"{type(node).__name__} nodes")
+        if isinstance(node, (ast.BinOp, ast.UnaryOp)):
+            what = f"the operator {type(node.op).__name__}"
+        raise _point(text, node, f"not allowed: {what}; use numbers, names, + - * / ** and functions")
+
+    def call(node: ast.Call, depth: int):
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            allowed = ", ".join(sorted(FUNCTIONS))
+            raise _point(text, node.func, f"only these functions can be called: {allowed}")
+        name = node.func.id
+        if node.keywords:
+            raise _point(text, node.keywords[0].value, f"{name}() takes no keyword arguments")
+        nargs = len(node.args)
+        if not (nargs == 1 or (name == "leaky_relu" and nargs == 2)):
+            takes = "1 or 2 arguments (x, slope)" if name == "leaky_relu" else "exactly 1 argument"
+            raise _point(text, node, f"{name}() takes {takes}, got {nargs}")
+        x = ev(node.args[0], depth + 1)
+        x = x if isinstance(x, Value) else Value(x)
+        if nargs == 2:
+            slope = ev(node.args[1], depth + 1)
+            if isinstance(slope, Value):
+                raise _point(text, node.args[1], "leaky_relu's slope must be a number")
+            return FUNCTIONS[name](x, slope)
+        return FUNCTIONS[name](x)
+
+    try:
+        out = ev(tree.body, 0)
+    except (ArithmeticError, ValueError) as err:
+        if isinstance(err, ExprError):
+            raise
+        raise ExprError(f"cannot evaluate {text!r}: {err}") from None
+    unused = sorted(set(leaves) - used)
+    if unused:
+        raise ExprError(f"given but not used in the expression: {', '.join(unused)}")
+    if not isinstance(out, Value):
+        out = Value(out)
+    out.label = "out"
+    return out, leaves
