@@ -8,6 +8,7 @@ differences of the ``math`` function for first derivatives. None of them is the 
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
 from hypothesis import given
@@ -143,3 +144,41 @@ def test_no_grad_gives_the_same_value_and_records_nothing(case: OpCase, data):
         out = case.apply(*_leaves(point))
     assert out.is_leaf and out._prev == () and out._op == ""
     assert close(out.data, case.ref(*point), rel=1e-12)
+
+
+# Points the hypothesis domains stay away from, with the value the engine documents.
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda x: x.relu(), 0.0),  # relu'(0) is 0 by convention
+        (lambda x: x.abs(), 0.0),  # |x|'(0) is 0 by convention
+        (lambda x: x.leaky_relu(0.2), 0.2),  # the slope of the left piece
+        (lambda x: x ** 2, 0.0),
+        (lambda x: x ** 1, 1.0),
+        (lambda x: x ** 3, 0.0),
+        (lambda x: 2 ** x, math.log(2.0)),
+        (lambda x: x.sin(), 1.0),
+        (lambda x: x.softplus(), 0.5),
+        (lambda x: x.sigmoid(), 0.25),
+        (lambda x: x.tanh(), 1.0),
+    ],
+    ids=["relu", "abs", "leaky_relu", "x**2", "x**1", "x**3", "2**x", "sin", "softplus", "sigmoid", "tanh"],
+)
+def test_derivative_at_zero(make, expected):
+    x = Value(0.0)
+    make(x).backward()
+    assert close(x.grad, expected)
+
+
+def test_value_power_value_at_zero_base():
+    # d/da a^b = b a^(b-1) = 0 and d/db a^b = a^b log a -> 0 as a -> 0+ (for b > 0).
+    a, b = Value(0.0), Value(2.0)
+    (a ** b).backward()
+    assert a.grad == 0.0 and b.grad == 0.0
+
+
+def test_negative_base_to_integer_constant_power():
+    x = Value(-2.0)
+    y = x ** 3
+    y.backward()
+    assert y.data == -8.0 and x.grad == 12.0
