@@ -1,0 +1,89 @@
+"""``gradcheck``: passes on correct gradients, fails loudly with a table on wrong ones.
+
+The tolerance tests use f(x) = x**3, whose central difference is exactly 3x^2 + eps^2, so
+the gap between analytic and numeric gradients is known in advance.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from ops_registry import CASES
+
+import autograd
+from autograd import GradcheckError, Value
+
+
+def _inside(case) -> list[float]:
+    # the middle of the last interval of each argument, nudged off any symmetric point
+    return [0.5 * (iv[-1][0] + iv[-1][1]) + 0.137 for iv in case.domain]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_passes_for_every_op(case):
+    assert autograd.gradcheck(case.apply, _inside(case)) is True
+
+
+def test_passes_on_a_composite_function():
+    f = lambda x, y, z: (x * y).tanh() + x**2 / z.exp() - (y - z).sigmoid() * 3
+    assert autograd.gradcheck(f, [0.3, -1.2, 0.7])
+    assert autograd.gradcheck(f, [Value(0.3), 2, -1.0])  # Values and ints are read as numbers
+
+
+def test_gradcheck_error_is_an_assertion_error():
+    assert issubclass(GradcheckError, AssertionError)
+
+
+def _table_rows(message: str) -> list[str]:
+    return [line for line in message.splitlines() if re.match(r"\s*\d+\s", line)]
+
+
+def test_a_hidden_dependency_fails_with_a_per_input_table():
+    # detach() hides y's second use, so the analytic dy is half the true one
+    f = lambda x, y: x * 2 + y * y.detach()
+    with pytest.raises(GradcheckError) as info:
+        autograd.gradcheck(f, [1.5, 3.0])
+    msg = str(info.value)
+    assert "analytic" in msg and "numeric" in msg
+    rows = _table_rows(msg)
+    assert len(rows) == 2  # one row per input, the good one included
+    assert "mismatch" not in rows[0] and "mismatch" in rows[1]
+    # row for y: value 3, analytic 3 (= y), numeric 6 (= 2y)
+    numbers = [float(t) for t in rows[1].split()[:5]]
+    assert numbers[0] == 1 and numbers[1] == 3.0
+    assert numbers[2] == pytest.approx(3.0) and numbers[3] == pytest.approx(6.0, rel=1e-6)
+    assert numbers[4] == pytest.approx(3.0, rel=1e-6)
+
+
+def test_eps_sets_the_step_of_the_central_difference():
+    cube = lambda x: x**3
+    assert autograd.gradcheck(cube, [1.0], eps=1e-6)
+    with pytest.raises(GradcheckError) as info:
+        autograd.gradcheck(cube, [1.0], eps=0.1)  # numeric = 3 + 0.01
+    assert "eps=0.1" in str(info.value)
+    assert "3.01" in _table_rows(str(info.value))[0]
+
+
+def test_atol_and_rtol_set_the_tolerance():
+    cube = lambda x: x**3
+    # the gap is eps^2 = 0.01; the numeric gradient is 3.01
+    with pytest.raises(GradcheckError):
+        autograd.gradcheck(cube, [1.0], eps=0.1, atol=0.0099, rtol=0.0)
+    assert autograd.gradcheck(cube, [1.0], eps=0.1, atol=0.0101, rtol=0.0)
+    with pytest.raises(GradcheckError):
+        autograd.gradcheck(cube, [1.0], eps=0.1, atol=0.0, rtol=0.0099 / 3.01)
+    assert autograd.gradcheck(cube, [1.0], eps=0.1, atol=0.0, rtol=0.0101 / 3.01)
+
+
+def test_gradcheck_leaves_the_callers_values_alone():
+    x = Value(2.0)
+    autograd.gradcheck(lambda v: v * v, [x])
+    assert x.grad == 0.0 and x.data == 2.0
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(TypeError, match=r"inputs\[1\]"):
+        autograd.gradcheck(lambda a, b: a * b, [1.0, "two"])
+    with pytest.raises(TypeError, match="must return a Value"):
+        autograd.gradcheck(lambda a: 3.0, [1.0])
