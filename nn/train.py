@@ -1,0 +1,201 @@
+"""Training and inference: ``fit`` runs gradient steps with a progress bar, ``predict`` runs
+the model without recording a graph."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from autograd import Value, no_grad
+
+from .losses import LOSSES, l2_penalty
+from .optim import Optimizer
+
+__all__ = ["fit", "predict", "History", "StepInfo"]
+
+Accuracy = Callable[[np.ndarray, np.ndarray], float]
+
+
+@dataclass
+class History:
+    """What ``fit`` measured, one entry per step: the loss, the learning rate used, and the
+    accuracy on the step's batch (empty when no accuracy applies)."""
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    stopped_early: bool = False
+
+    def __len__(self) -> int:
+        return len(self.loss)
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """Passed to each callback after a step; the loss and accuracy are from before the update."""
+
+    step: int
+    epoch: int
+    loss: float
+    accuracy: float | None
+    lr: float
+    model: Any
+    optimizer: Optimizer
+
+
+def _binary(threshold: float) -> Accuracy:
+    return lambda out, y: float(np.mean((out > threshold) == (y > threshold)))
+
+
+def _argmax(out: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(np.argmax(out, axis=1) == y))
+
+
+def _auto_accuracy(loss: Any, y: np.ndarray) -> Accuracy | None:
+    """The usual accuracy for a named loss: sign for hinge, 0.5 for probabilities, argmax for
+    classes; for squared losses only when every target is 0 or 1."""
+    if loss == "hinge":
+        return _binary(0.0)
+    if loss == "binary_cross_entropy":
+        return _binary(0.5)
+    if loss == "softmax_cross_entropy":
+        return _argmax
+    if loss in ("sum_of_squares", "mse") and np.isin(y, (0, 1)).all():
+        return _binary(0.5)
+    return None
+
+
+def _int_in(x: Any, low: float, high: float) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool) and low <= x <= high
+
+
+def _as_samples(X: Any, nin: int, where: str) -> np.ndarray:
+    X = np.asarray(X)
+    if X.dtype.kind not in "iuf":
+        raise TypeError(f"{where}: X must hold real numbers, got dtype {X.dtype}")
+    if X.ndim != 2 or X.shape[1] != nin:
+        raise ValueError(f"{where}: X must have shape (samples, {nin}) for {nin} model inputs, got {X.shape}")
+    if not np.isfinite(X).all():
+        row = int(np.argwhere(~np.isfinite(X))[0, 0])
+        raise ValueError(f"{where}: X holds a non-finite number in row {row}")
+    return X.astype(float)
+
+
+def _outputs(preds: list[Any]) -> np.ndarray:
+    if isinstance(preds[0], Value):
+        return np.array([p.data for p in preds])
+    return np.array([[v.data for v in row] for row in preds])
+
+
+def fit(
+    model: Any,
+    X: Any,
+    y: Any,
+    *,
+    loss: str | Callable[[list[Any], np.ndarray], Value],
+    optimizer: Optimizer,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    l2: float = 0.0,
+    accuracy: str | Accuracy | None = "auto",
+    callbacks: Sequence[Callable[[StepInfo], Any]] = (),
+    progress: bool = True,
+    seed: int = 0,
+    desc: str = "training",
+) -> History:
+    """Train ``model`` on rows ``X`` and targets ``y``; returns the per-step History.
+
+    Each step runs the model on a batch, takes ``loss(predictions, targets)`` (a name from
+    ``nn.LOSSES`` or a callable) plus ``l2 * sum(p * p)``, zeroes the model's grads,
+    back-propagates and calls ``optimizer.step()``. ``batch_size=None`` is one full-batch
+    step per epoch, in data order; otherwise each epoch visits a seeded shuffle in batches.
+    ``accuracy='auto'`` picks one from the loss name (see ``_auto_accuracy``). A callback
+    that returns True stops training after its step. The tqdm bar shows loss and accuracy;
+    ``progress=False`` hides it.
+    """
+    where = "fit"
+    X = _as_samples(X, model.nin, where)
+    y = np.asarray(y)
+    if y.ndim == 0 or len(y) != len(X):
+        raise ValueError(f"{where}: y must have one target per row of X ({len(X)}), got shape {y.shape}")
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            choices = ", ".join(LOSSES)
+            raise ValueError(f"{where}: unknown loss {loss!r}; choose one of {choices} or a callable")
+        loss_fn = LOSSES[loss]
+    elif callable(loss):
+        loss_fn = loss
+    else:
+        raise TypeError(f"{where}: loss must be a name or a callable, got {type(loss).__name__}")
+    if not isinstance(optimizer, Optimizer):
+        kind = type(optimizer).__name__
+        raise TypeError(f"{where}: optimizer must be an nn optimizer (SGD, Adam), got {kind}")
+    if not _int_in(epochs, 1, math.inf):
+        raise ValueError(f"{where}: epochs must be a positive int, got {epochs!r}")
+    n = len(X)
+    if batch_size is None:
+        batch_size = n
+    elif not _int_in(batch_size, 1, n):
+        raise ValueError(f"{where}: batch_size must be an int in 1..{n} or None, got {batch_size!r}")
+    if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not 0 <= l2 < math.inf:
+        raise ValueError(f"{where}: l2 must be a finite number >= 0, got {l2!r}")
+    measure = _auto_accuracy(loss, y) if accuracy == "auto" else accuracy
+    if measure is not None and not callable(measure):
+        raise TypeError(f"{where}: accuracy must be 'auto', None or a callable, got {accuracy!r}")
+
+    params = model.parameters()
+    rows = [list(r) for r in X.tolist()]
+    rng = np.random.RandomState(seed)
+    per_epoch = math.ceil(n / batch_size)
+    history = History()
+    bar = tqdm(total=epochs * per_epoch, desc=desc, disable=not progress, leave=True)
+    try:
+        step = 0
+        for epoch in range(epochs):
+            order = np.arange(n) if batch_size == n else rng.permutation(n)
+            for start in range(0, n, batch_size):
+                idx = order[start:start + batch_size]
+                preds = [model(rows[i]) for i in idx]
+                total = loss_fn(preds, y[idx])
+                if l2:
+                    total = total + l2 * l2_penalty(params)
+                if not math.isfinite(total.data):
+                    raise FloatingPointError(f"{where}: the loss is {total.data!r} at step {step}")
+                model.zero_grad()
+                total.backward()
+                lr = optimizer.current_lr()
+                optimizer.step()
+                acc = None if measure is None else measure(_outputs(preds), y[idx])
+                history.loss.append(total.data)
+                history.lr.append(lr)
+                if acc is not None:
+                    history.accuracy.append(acc)
+                    bar.set_postfix(loss=f"{total.data:.4g}", acc=f"{acc:.1%}", refresh=False)
+                else:
+                    bar.set_postfix(loss=f"{total.data:.4g}", refresh=False)
+                bar.update(1)
+                info = StepInfo(step, epoch, total.data, acc, lr, model, optimizer)
+                step += 1
+                if any([bool(cb(info)) for cb in callbacks]):
+                    history.stopped_early = True
+                    return history
+    finally:
+        bar.close()
+    return history
+
+
+def predict(model: Any, X: Any) -> np.ndarray:
+    """The model's outputs for each row of ``X``, as floats, computed under ``no_grad``.
+
+    Shape ``(n,)`` when the model returns one Value per sample, ``(n, k)`` when it returns k.
+    """
+    X = _as_samples(X, model.nin, "predict")
+    with no_grad():
+        outs = [model(row) for row in X.tolist()]
+    return _outputs(outs) if outs else np.zeros((0,))
