@@ -273,3 +273,49 @@ def test_topo_order_of_several_roots_lists_each_node_once():
     c, d = a * b, a + b
     order = autograd.topo_order(c, d, c)
     assert order == [a, b, c, d]
+
+
+def test_backward_on_a_leaf_twice_accumulates():
+    a = Value(5.0)
+    a.backward()
+    a.backward()
+    assert a.grad == 2.0
+
+
+def test_backward_of_a_leaf_with_no_operands_is_a_no_op_step():
+    a = Value(5.0)
+    a.grad = 3.0
+    a._backward()
+    assert a.grad == 3.0 and a._prev == ()
+
+
+def test_grad_with_repeated_inputs_and_output_among_inputs():
+    a, b = Value(2.0), Value(5.0)
+    c = a * b
+    assert autograd.grad(c, [a, a, c]) == [5.0, 5.0, 1.0]
+    assert autograd.grad(a, a) == 1.0
+
+
+def test_create_graph_works_inside_no_grad():
+    x = Value(2.0)
+    with autograd.no_grad():
+        g = autograd.grad(x**3, x, create_graph=True)  # the forward under no_grad records nothing
+    assert g.data == 0.0 and autograd.grad(g, x) == 0.0
+    y = x**3
+    with autograd.no_grad():
+        g = autograd.grad(y, x, create_graph=True)
+    assert g.data == 12.0 and not g.is_leaf
+    assert autograd.grad(g, x) == 12.0  # d/dx 3x^2 = 6x
+
+
+def test_second_derivative_through_a_deep_chain():
+    limit = sys.getrecursionlimit()
+    n = 50_000
+    x = Value(1.0)
+    y = x
+    for _ in range(n):
+        y = y * x  # y = x^(n+1)
+    g = autograd.grad(y, x, create_graph=True)
+    assert g.data == n + 1
+    assert autograd.grad(g, x) == (n + 1) * n
+    assert sys.getrecursionlimit() == limit
