@@ -48,6 +48,7 @@ class OpCase:
     ref: Callable  # same function on floats, via math
     domain: tuple[tuple[Interval, ...], ...]
     prev: tuple
+    param: float | None = None  # the rule's constant ``p``: exponent, base or slope
 
     @property
     def arity(self) -> int:
@@ -87,8 +88,11 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
-def _case(name, rule, op, apply, sym, ref, domain, prev) -> OpCase:
-    return OpCase(name, rule, op, apply, sym, ref, tuple(domain), tuple(prev))
+def _case(name, rule, op, apply, sym, ref, domain, prev, param=None) -> OpCase:
+    if param is None and rule in ("pow", "rpow"):
+        # The constant is in the op's name: '**3' has exponent 3, '2**' has base 2.
+        param = float(op[2:] if rule == "pow" else op[:-2])
+    return OpCase(name, rule, op, apply, sym, ref, tuple(domain), tuple(prev), param)
 
 
 F64, I64, F32 = np.float64, np.int64, np.float32
@@ -144,7 +148,7 @@ CASES: list[OpCase] = [
           _sigmoid, [((-6.0, 6.0),)], [0]),
     _case("relu", "relu", "relu", lambda a: a.relu(), RELU, lambda a: max(a, 0.0), [AWAY0], [0]),
     _case("leaky_relu", "leaky_relu", "leaky_relu", lambda a: a.leaky_relu(0.1), LEAKY,
-          lambda a: a if a > 0 else 0.1 * a, [AWAY0], [0]),
+          lambda a: a if a > 0 else 0.1 * a, [AWAY0], [0], param=0.1),
     _case("abs", "abs", "abs", lambda a: a.abs(), sp.Abs, abs, [AWAY0], [0]),
     _case("abs()", "abs", "abs", lambda a: abs(a), sp.Abs, abs, [AWAY0], [0]),
     _case("sin", "sin", "sin", lambda a: a.sin(), sp.sin, math.sin, [ANY], [0]),

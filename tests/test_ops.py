@@ -138,6 +138,59 @@ def test_local_grads_match_sympy(case: OpCase, data):
 @per_case
 @SETTINGS
 @given(data=st.data())
+def test_second_derivatives_match_central_differences(case: OpCase, data):
+    point = data.draw(case.points())
+    xs = _leaves(point)
+    first = autograd.grad(case.apply(*xs), xs, create_graph=True)
+    f = case.ref
+    steps = [1e-4 * max(1.0, abs(x)) for x in point]
+
+    def shifted(moves: dict[int, int]) -> float:
+        """f with input k moved by moves[k] steps."""
+        return f(*(x + moves.get(k, 0) * steps[k] for k, x in enumerate(point)))
+
+    scale = max(1.0, abs(f(*point)))
+    for i, j in itertools.product(range(case.arity), repeat=2):
+        if i == j:
+            numeric = (shifted({i: 1}) - 2 * f(*point) + shifted({i: -1})) / steps[i] ** 2
+        else:
+            numeric = (
+                shifted({i: 1, j: 1}) - shifted({i: 1, j: -1})
+                - shifted({i: -1, j: 1}) + shifted({i: -1, j: -1})
+            ) / (4 * steps[i] * steps[j])
+        second = autograd.grad(first[i], xs[j])
+        assert close(second, numeric, rel=1e-4, abs_=1e-5 * scale), ((i, j), point, second, numeric)
+
+
+# The formula text is what the renderer prints on an edge: it must be the true derivative.
+FORMULA_NAMES = {"log": math.log, "sin": math.sin, "cos": math.cos,
+                 "sign": lambda x: (x > 0) - (x < 0), "sigmoid": lambda x: 1 / (1 + math.exp(-x))}
+
+
+@per_case
+@SETTINGS
+@given(data=st.data())
+def test_rule_formula_text_matches_sympy(case: OpCase, data):
+    point = data.draw(case.points())
+    xs = _leaves(point)
+    out = case.apply(*xs)
+    rule = out.rule
+    assert len(rule.formula) == rule.arity and rule.math
+    names = dict(FORMULA_NAMES, out=out.data, a=out._prev[0].data, p=case.param)
+    if rule.arity == 2:
+        names["b"] = out._prev[1].data
+    for operand, text in zip(out._prev, rule.formula):
+        if operand.is_constant:
+            continue
+        i = next(k for k, x in enumerate(xs) if x is operand)
+        value = eval(text, {"__builtins__": {}}, names)  # trusted text from the rule table
+        expected = case.derivative((i,))(*point)
+        assert close(value, expected), (text, point, value, expected)
+
+
+@per_case
+@SETTINGS
+@given(data=st.data())
 def test_no_grad_gives_the_same_value_and_records_nothing(case: OpCase, data):
     point = data.draw(case.points())
     with autograd.no_grad():
