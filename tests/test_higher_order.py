@@ -125,3 +125,49 @@ def test_unused_input_gets_a_zero_value_with_create_graph():
     assert gx.data == 2.0
     assert isinstance(gy, Value) and gy.data == 0.0
     assert autograd.grad(gy, x) == 0.0
+
+
+def test_gradient_with_respect_to_an_intermediate_and_a_leaf():
+    x = Value(0.8)
+    b = x * x
+    c = b.sin()
+    dc_db, dc_dx = autograd.grad(c, [b, x], create_graph=True)
+    assert close(dc_db.data, math.cos(0.64))
+    assert close(dc_dx.data, math.cos(0.64) * 1.6)
+    # d/dx cos(x^2) = -sin(x^2) 2x
+    assert close(autograd.grad(dc_db, x), -math.sin(0.64) * 1.6)
+
+
+def test_hessian_vector_product_matches_sympy():
+    expr = sp.exp(X * Y) + X ** 3 - Y ** 2 * X
+    px, py, v = 0.5, -1.3, (2.0, -0.5)
+    x, y = Value(px), Value(py)
+    gx, gy = autograd.grad((x * y).exp() + x ** 3 - y ** 2 * x, [x, y], create_graph=True)
+    hv = autograd.grad(gx * v[0] + gy * v[1], [x, y])
+    hessian = sp.hessian(expr, (X, Y)).subs({X: px, Y: py})
+    for i in range(2):
+        assert close(hv[i], float(hessian[i, 0] * v[0] + hessian[i, 1] * v[1]))
+
+
+def test_grad_outputs_weight_each_output_with_create_graph():
+    x = Value(1.2)
+    g = autograd.grad([x ** 3, x.sin()], x, grad_outputs=[2.0, -1.0], create_graph=True)
+    assert close(g.data, 2 * 3 * 1.44 - math.cos(1.2))
+    assert close(autograd.grad(g, x), 2 * 6 * 1.2 + math.sin(1.2))
+
+
+def test_fifth_derivative_of_exp_is_exp():
+    x = Value(0.3)
+    assert close(nth_derivative(x.exp(), x, 5), math.exp(0.3))
+
+
+def test_second_derivative_through_a_deep_chain():
+    # y = x + n * c x^2 built one step at a time: depth ~3n, far past the recursion limit.
+    n, c = 20_000, 1e-4
+    x = Value(0.5)
+    y = x
+    for _ in range(n):
+        y = y + c * x * x
+    d1 = autograd.grad(y, x, create_graph=True)
+    assert close(d1.data, 1 + 2 * n * c * 0.5, rel=1e-9)
+    assert close(autograd.grad(d1, x), 2 * n * c, rel=1e-9)
