@@ -6,10 +6,13 @@ the gap between analytic and numeric gradients is known in advance.
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
-from ops_registry import CASES
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ops_registry import CASES, SETTINGS
 
 import autograd
 from autograd import GradcheckError, Value
@@ -87,3 +90,46 @@ def test_bad_arguments_are_named():
         autograd.gradcheck(lambda a, b: a * b, [1.0, "two"])
     with pytest.raises(TypeError, match="must return a Value"):
         autograd.gradcheck(lambda a: 3.0, [1.0])
+
+
+# Random graphs built from ops that are smooth everywhere, with operands drawn from every
+# node made so far, so reuse (a * a, a node feeding many users) comes up often.
+_BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / (1 + b * b)]
+_UNARY = [lambda a: a.tanh(), lambda a: a.sigmoid(), lambda a: a.sin(), lambda a: a.cos(),
+          lambda a: a.softplus(), lambda a: a.tanh().exp(), lambda a: -a, lambda a: 2 ** a.tanh()]
+
+
+@st.composite
+def _programs(draw):
+    steps = []
+    for i in range(draw(st.integers(3, 12))):
+        pool = 3 + i  # three inputs, then one node per step
+        if draw(st.booleans()):
+            steps.append((draw(st.sampled_from(range(len(_BINARY)))), draw(st.integers(0, pool - 1)),
+                          draw(st.integers(0, pool - 1))))
+        else:
+            steps.append((draw(st.sampled_from(range(len(_UNARY)))), draw(st.integers(0, pool - 1))))
+    point = draw(st.tuples(*[st.floats(-2.0, 2.0)] * 3))
+    return steps, point
+
+
+def _run(steps, *inputs):
+    nodes = list(inputs)
+    for step in steps:
+        if len(step) == 3:
+            nodes.append(_BINARY[step[0]](nodes[step[1]], nodes[step[2]]))
+        else:
+            nodes.append(_UNARY[step[0]](nodes[step[1]]))
+    return nodes[-1]
+
+
+@settings(SETTINGS, max_examples=60)
+@given(program=_programs())
+def test_random_graphs_pass_gradcheck_and_backward_agrees_with_grad(program):
+    steps, point = program
+    assert autograd.gradcheck(lambda *xs: _run(steps, *xs), point, rtol=1e-5)
+    leaves = [Value(x) for x in point]
+    out = _run(steps, *leaves)
+    out.backward()
+    for x, g in zip(leaves, autograd.grad(out, leaves)):
+        assert math.isclose(x.grad, g, rel_tol=1e-12, abs_tol=1e-15)
