@@ -84,3 +84,5 @@ def test_measurement_helpers_run_on_chainrule(bench):
     forward, after_backward = bench.bytes_per_node(engine, spec)
     assert forward > 0 and after_backward > 0
     assert bench.check_agreement(engine, [engine], spec) == 50
+    cyclic, _ = bench.teardown(engine, spec)
+    assert cyclic == 0  # no reference cycles: the whole graph goes by reference counting
