@@ -29,21 +29,21 @@ def values(array, label: str = "") -> np.ndarray:
     return out
 
 
-def _read(array, attr: str) -> np.ndarray:
+def _read(array, attr: str, who: str) -> np.ndarray:
     arr = np.asarray(array, dtype=object)
     out = np.empty(arr.shape, dtype=float)
     for idx, v in np.ndenumerate(arr):
         if not isinstance(v, Value):
-            raise TypeError(f"{attr}(): element {idx} is {type(v).__name__}, not a Value")
+            raise TypeError(f"{who}(): element {idx} is {type(v).__name__}, not a Value")
         out[idx] = getattr(v, attr)
     return out
 
 
 def data(array) -> np.ndarray:
     """The ``.data`` of every Value in ``array``, as a float array of the same shape."""
-    return _read(array, "data")
+    return _read(array, "data", "data")
 
 
 def grads(array) -> np.ndarray:
     """The ``.grad`` of every Value in ``array``, as a float array of the same shape."""
-    return _read(array, "grad")
+    return _read(array, "grad", "grads")

@@ -14,6 +14,7 @@ of ``leaky_relu``) or ``None``.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -146,9 +147,9 @@ def _rule(name: str, arity: int, forward, local, formula, mathtext) -> Rule:
 
 _TABLE = [
     # name, arity, forward, local derivatives (a, b, out), formula per operand, math
-    _rule("+", 2, float.__add__, lambda a, b, out: (1.0, 1.0), ("1", "1"), "a + b"),
-    _rule("-", 2, float.__sub__, lambda a, b, out: (1.0, -1.0), ("1", "-1"), "a - b"),
-    _rule("*", 2, float.__mul__, lambda a, b, out: (b, a), ("b", "a"), "a * b"),
+    _rule("+", 2, operator.add, lambda a, b, out: (1.0, 1.0), ("1", "1"), "a + b"),
+    _rule("-", 2, operator.sub, lambda a, b, out: (1.0, -1.0), ("1", "-1"), "a - b"),
+    _rule("*", 2, operator.mul, lambda a, b, out: (b, a), ("b", "a"), "a * b"),
     _rule("/", 2, _div_f, lambda a, b, out: (1.0 / b, -out / b), ("1/b", "-out/b"), "a / b"),
     _rule(
         "**", 2, _pow_f,
@@ -157,8 +158,16 @@ _TABLE = [
         ("b * a**(b-1)", "out * log(a)"), "a ** b",
     ),
     _rule("neg", 1, lambda a: -a, lambda a, p, out: (-1.0,), ("-1",), "-a"),
-    _rule("pow", 1, _pow_f, lambda a, p, out: (p * a ** (p - 1),), ("p * a**(p-1)",), "a ** p"),
-    _rule("rpow", 1, _rpow_f, lambda a, p, out: (out * math.log(p),), ("out * log(p)",), "p ** a"),
+    _rule(
+        "pow", 1, _pow_f,
+        # a ** 0 is the constant 1: its derivative is 0 even at a == 0, where 0 * 0 ** -1 fails.
+        lambda a, p, out: (0.0 if p == 0 else p * a ** (p - 1),), ("p * a**(p-1)",), "a ** p",
+    ),
+    _rule(
+        "rpow", 1, _rpow_f,
+        # 0 ** a is 0 for every a > 0, so its slope is 0 (the limit of out * log(p)).
+        lambda a, p, out: (0.0 if p == 0 else out * _log_f(p),), ("out * log(p)",), "p ** a",
+    ),
     _rule("exp", 1, _exp_f, lambda a, p, out: (out,), ("out",), "exp(a)"),
     _rule("log", 1, _log_f, lambda a, p, out: (1.0 / a,), ("1/a",), "log(a)"),
     _rule("sqrt", 1, _sqrt_f, lambda a, p, out: (0.5 / out,), ("1/(2*out)",), "sqrt(a)"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 from . import mode
@@ -12,11 +13,8 @@ __all__ = ["Value", "Number"]
 
 Number = int | float
 
-_ADD, _SUB, _MUL, _DIV, _POW = (RULES[n] for n in ("+", "-", "*", "/", "**"))
+_POW = RULES["**"]
 _NEG, _POWC, _RPOW = RULES["neg"], RULES["pow"], RULES["rpow"]
-_UNARY = {name: RULES[name] for name in (
-    "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "sin", "cos", "softplus",
-)}
 _LEAKY = RULES["leaky_relu"]
 
 
@@ -156,55 +154,7 @@ class Value:
 
     __hash__ = object.__hash__
 
-    # -- arithmetic ----------------------------------------------------------------------
-    def __add__(self, other: Any) -> Value:
-        other = other if type(other) is Value else _const(other)
-        if other is None:
-            return NotImplemented
-        return _node(self.data + other.data, _ADD, self, other, None)
-
-    def __radd__(self, other: Any) -> Value:
-        other = _const(other)
-        if other is None:
-            return NotImplemented
-        return _node(other.data + self.data, _ADD, other, self, None)
-
-    def __sub__(self, other: Any) -> Value:
-        other = other if type(other) is Value else _const(other)
-        if other is None:
-            return NotImplemented
-        return _node(self.data - other.data, _SUB, self, other, None)
-
-    def __rsub__(self, other: Any) -> Value:
-        other = _const(other)
-        if other is None:
-            return NotImplemented
-        return _node(other.data - self.data, _SUB, other, self, None)
-
-    def __mul__(self, other: Any) -> Value:
-        other = other if type(other) is Value else _const(other)
-        if other is None:
-            return NotImplemented
-        return _node(self.data * other.data, _MUL, self, other, None)
-
-    def __rmul__(self, other: Any) -> Value:
-        other = _const(other)
-        if other is None:
-            return NotImplemented
-        return _node(other.data * self.data, _MUL, other, self, None)
-
-    def __truediv__(self, other: Any) -> Value:
-        other = other if type(other) is Value else _const(other)
-        if other is None:
-            return NotImplemented
-        return _node(_DIV.forward(self.data, other.data), _DIV, self, other, None)
-
-    def __rtruediv__(self, other: Any) -> Value:
-        other = _const(other)
-        if other is None:
-            return NotImplemented
-        return _node(_DIV.forward(other.data, self.data), _DIV, other, self, None)
-
+    # -- arithmetic: binary operators come from the rule table (see _binary below) ------
     def __pow__(self, other: Any) -> Value:
         if isinstance(other, Value):
             return _node(_POW.forward(self.data, other.data), _POW, self, other, None)
@@ -226,58 +176,10 @@ class Value:
     def __pos__(self) -> Value:
         return self
 
-    def __abs__(self) -> Value:
-        return self._unary("abs")
-
-    # -- functions -------------------------------------------------------------------
-    def _unary(self, name: str) -> Value:
-        rule = _UNARY[name]
-        return _node(rule.forward(self.data), rule, self, None, None)
-
-    def exp(self) -> Value:
-        """e ** self."""
-        return self._unary("exp")
-
-    def log(self) -> Value:
-        """Natural logarithm; ValueError for self <= 0."""
-        return self._unary("log")
-
-    def sqrt(self) -> Value:
-        """Square root; ValueError for self < 0."""
-        return self._unary("sqrt")
-
-    def tanh(self) -> Value:
-        """Hyperbolic tangent."""
-        return self._unary("tanh")
-
-    def sigmoid(self) -> Value:
-        """1 / (1 + e ** -self), computed without overflow."""
-        return self._unary("sigmoid")
-
-    def relu(self) -> Value:
-        """max(self, 0); its derivative at 0 is 0."""
-        return self._unary("relu")
-
     def leaky_relu(self, alpha: float = 0.01) -> Value:
         """self if self > 0 else alpha * self."""
         alpha = _as_float(alpha, "leaky_relu(alpha)")
         return _node(_LEAKY.forward(self.data, alpha), _LEAKY, self, None, alpha)
-
-    def sin(self) -> Value:
-        """Sine (radians)."""
-        return self._unary("sin")
-
-    def cos(self) -> Value:
-        """Cosine (radians)."""
-        return self._unary("cos")
-
-    def softplus(self) -> Value:
-        """log(1 + e ** self), computed without overflow."""
-        return self._unary("softplus")
-
-    def abs(self) -> Value:
-        """|self|; its derivative at 0 is 0."""
-        return self._unary("abs")
 
 
 _new = object.__new__
@@ -312,6 +214,65 @@ def _const(x: Any) -> Value | None:
     if isinstance(x, Value):  # a subclass of Value
         return x
     return None
+
+
+def _binary(rule: Rule, reflected: bool = False) -> Callable[[Value, Any], Value]:
+    """The operator method for a two-operand rule; ``reflected`` for ``2 * x`` (``__rmul__``).
+
+    Written out once here rather than per operator because this is the engine's hottest
+    code: the node is built inline, without a second call.
+    """
+    forward = rule.forward
+
+    def op(self: Value, other: Any) -> Value:
+        if type(other) is not Value:
+            other = _const(other)
+            if other is None:
+                return NotImplemented
+        a, b = (other, self) if reflected else (self, other)
+        v = _new(Value)
+        v.data = forward(a.data, b.data)
+        v.grad = 0.0
+        v.label = ""
+        if mode.enabled:
+            v._rule, v._a, v._b, v._p = rule, a, b, None
+        else:
+            v._rule = v._a = v._b = v._p = None
+        return v
+
+    op.__doc__ = f"{rule.math}, recorded as a {rule.name!r} node."
+    return op
+
+
+def _unary(rule: Rule, doc: str) -> Callable[[Value], Value]:
+    """The method for a one-operand rule without a parameter (``x.tanh()``)."""
+    forward = rule.forward
+
+    def op(self: Value) -> Value:
+        return _node(forward(self.data), rule, self, None, None)
+
+    op.__name__ = op.__qualname__ = rule.name
+    op.__doc__ = doc
+    return op
+
+
+for _name, _sym in (("add", "+"), ("sub", "-"), ("mul", "*"), ("truediv", "/")):
+    setattr(Value, f"__{_name}__", _binary(RULES[_sym]))
+    setattr(Value, f"__r{_name}__", _binary(RULES[_sym], reflected=True))
+for _name, _doc in (
+    ("exp", "e ** self."),
+    ("log", "Natural logarithm; OpError (a ValueError) for self <= 0."),
+    ("sqrt", "Square root; OpError (a ValueError) for self < 0."),
+    ("tanh", "Hyperbolic tangent."),
+    ("sigmoid", "1 / (1 + e ** -self), computed without overflow."),
+    ("relu", "max(self, 0); its derivative at 0 is 0."),
+    ("abs", "|self|; its derivative at 0 is 0."),
+    ("sin", "Sine (radians)."),
+    ("cos", "Cosine (radians)."),
+    ("softplus", "log(1 + e ** self), computed without overflow."),
+):
+    setattr(Value, _name, _unary(RULES[_name], _doc))
+Value.__abs__ = Value.abs
 
 
 def _cmp(x: Any) -> float:
