@@ -78,6 +78,7 @@ def test_saturating_functions_are_finite_with_finite_gradients(op, x):
     assert math.isfinite(out.data) and math.isfinite(a.grad), (out.data, a.grad)
     g = autograd.grad(out, a, create_graph=True)
     assert math.isfinite(g.data)
+    assert math.isfinite(autograd.grad(g, a))
 
 
 def test_saturating_functions_at_the_extremes_have_the_limit_values():
@@ -130,3 +131,4 @@ def test_backward_and_values_helpers_reject_wrong_types():
         autograd.backward(3.0)
     with pytest.raises(TypeError, match="comparison"):
         Value(1.0) < "x"  # noqa: B015 - the comparison itself is what must fail
+
