@@ -268,3 +268,18 @@ def test_building_a_node_with_an_unknown_op_is_a_clear_error():
         Value(1.0, (a,), "+")  # '+' needs two operands
     with pytest.raises(TypeError, match="_children"):
         Value(1.0, (a, 2.0), "+")
+
+
+def test_lecture_style_numerical_check_of_dL_da():
+    # the lecture's "nudge a by h and watch L" check, against backward()
+    h = 0.0001
+
+    def L_of(da=0.0):
+        a = Value(2.0 + da, label="a")
+        b, c, f = Value(-3.0), Value(10.0), Value(-2.0)
+        return (a * b + c) * f, a
+
+    L1, a = L_of()
+    L2, _ = L_of(h)
+    L1.backward()
+    assert math.isclose((L2.data - L1.data) / h, a.grad, rel_tol=1e-6)
