@@ -11,6 +11,7 @@ import itertools
 import math
 
 import pytest
+import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 from ops_registry import CASES, SETTINGS, OpCase, close
@@ -244,3 +245,23 @@ def test_negative_base_to_integer_constant_power():
     y = x ** 3
     y.backward()
     assert y.data == -8.0 and x.grad == 12.0
+
+
+BINARY = [c for c in CASES if c.arity == 2]
+
+
+@pytest.mark.parametrize("case", BINARY, ids=[c.name for c in BINARY])
+def test_binary_op_with_one_value_as_both_operands(case: OpCase):
+    # a op a: two edges to the same node, whose contributions must add up.
+    x_sym = sp.Symbol("x", real=True)
+    f = case.sym(x_sym, x_sym)
+    for p in (-2.3, -0.7, 0.4, 1.9):
+        if not all(any(lo <= p <= hi for lo, hi in d) for d in case.domain):
+            continue
+        x = Value(p)
+        out = case.apply(x, x)
+        assert out._prev == (x, x)
+        out.backward()
+        assert close(x.grad, float(sp.diff(f, x_sym).subs(x_sym, p))), p
+        d1 = autograd.grad(case.apply(x, x), x, create_graph=True)
+        assert close(autograd.grad(d1, x), float(sp.diff(f, x_sym, 2).subs(x_sym, p))), p
