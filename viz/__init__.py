@@ -1,0 +1,22 @@
+"""chainrule's pictures of the chain rule.
+
+- :func:`draw_dot`: the lecture's graph (label | data | grad per value, op nodes).
+- :func:`draw_graph`: the same graph with local derivatives and contributions on edges,
+  gradient flow by colour and width, nn modules as clusters or collapsed neurons.
+- :func:`explain`: the backward pass as text, one line per edge.
+- :func:`write_stepper`: a self-contained HTML page stepping through backward.
+- :func:`plot_history`, :func:`plot_decision_boundary`: training plots (needs matplotlib).
+- :func:`render`, :func:`save_source`: write a graph to a file (SVG/PNG/PDF, or DOT source).
+"""
+
+from .dot import draw_dot
+from .explain import explain
+from .graph import GraphTooLarge, draw_graph
+from .plots import plot_decision_boundary, plot_history
+from .render import Graph, GraphvizNotFound, render, save_source
+from .stepper import stepper_html, write_stepper
+
+__all__ = [
+    "draw_dot", "draw_graph", "explain", "write_stepper", "stepper_html", "plot_history",
+    "plot_decision_boundary", "render", "save_source", "Graph", "GraphvizNotFound", "GraphTooLarge",
+]

@@ -1,0 +1,52 @@
+"""``draw_dot``: the lecture's picture (a record per value, a node per op), made deterministic."""
+
+from __future__ import annotations
+
+from autograd import Value, topo_order
+
+from .escape import dot_quote, record_text
+from .render import Graph
+
+__all__ = ["draw_dot"]
+
+RANKDIRS = ("LR", "TB", "RL", "BT")
+
+
+def check_root(root: object, who: str) -> Value:
+    """``root`` if it is a Value, else a TypeError naming the function and what it got."""
+    if not isinstance(root, Value):
+        raise TypeError(f"{who}(root): root must be an autograd.Value, got {type(root).__name__}")
+    return root
+
+
+def check_rankdir(rankdir: object, who: str) -> str:
+    """``rankdir`` if Graphviz knows it, else a ValueError listing the choices."""
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"{who}(rankdir={rankdir!r}): rankdir must be one of {', '.join(RANKDIRS)}")
+    return rankdir
+
+
+def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR") -> Graph:
+    """The graph that produced ``root`` as micrograd's lecture draws it.
+
+    One record per value (``label | data | grad``, four decimals), one node per op, an edge
+    per operand (``a + a`` gets two). Node ids are topological indices (``v0``, ``v0op``),
+    so the same code gives byte-identical DOT source. Returns a ``graphviz.Digraph``:
+    Jupyter shows it inline, ``.render()``/``.pipe()`` lay it out with ``dot``, ``.source``
+    is the DOT text.
+    """
+    check_root(root, "draw_dot")
+    check_rankdir(rankdir, "draw_dot")
+    nodes = topo_order(root)
+    index = {v: i for i, v in enumerate(nodes)}
+    g = Graph(name="chainrule", format=format, graph_attr={"rankdir": rankdir})
+    for i, v in enumerate(nodes):
+        label = f"{{ {record_text(v.label)} | data {v.data:.4f} | grad {v.grad:.4f} }}"
+        g.body.append(f"\tv{i} [label={dot_quote(label)} shape=record]\n")
+        if not v.is_leaf:
+            g.body.append(f"\tv{i}op [label={dot_quote(record_text(v._op))}]\n")
+            g.body.append(f"\tv{i}op -> v{i}\n")
+    for i, v in enumerate(nodes):
+        for child in v._prev:
+            g.body.append(f"\tv{index[child]} -> v{i}op\n")
+    return g

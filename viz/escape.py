@@ -1,0 +1,88 @@
+"""Turning user text into safe DOT, Graphviz-HTML, HTML and JSON-in-HTML.
+
+Labels are user text: they may hold quotes, braces, backslashes, newlines, control
+characters or any script. Each output layer has its own escape rules, so every string takes
+exactly one of these routes and no other code writes user text into DOT or HTML.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+
+__all__ = ["printable", "dot_quote", "record_text", "label_text", "html_label", "html_text", "script_json"]
+
+# XML (and so SVG) cannot carry most C0 controls; Graphviz stops at NUL. They are shown
+# as visible escapes instead, which is also what a reader debugging a label wants.
+_NOT_XML = {0xFFFE, 0xFFFF}
+
+
+def printable(text: str) -> str:
+    """``text`` with control and non-XML characters shown as ``\\xNN`` / ``\\uNNNN``.
+
+    Newlines are kept (each view turns them into its own line break); tabs become spaces.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"a label must be a str, got {type(text).__name__}")
+    out = []
+    for ch in text.replace("\r\n", "\n"):
+        code = ord(ch)
+        if ch == "\n":
+            out.append(ch)
+        elif ch == "\t":
+            out.append("    ")
+        elif code in _NOT_XML or 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\u{code:04X}")
+        elif unicodedata.category(ch) == "Cc":
+            out.append(f"\\x{code:02X}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def dot_quote(escaped: str) -> str:
+    """A DOT double-quoted string around text already escaped for its label layer."""
+    # In DOT quoted strings the only escape is \" ; backslashes pass through to the label.
+    return '"' + escaped.replace('"', '\\"') + '"'
+
+
+_RECORD = {"\\": "\\\\", "{": "\\{", "}": "\\}", "|": "\\|", "<": "\\<", ">": "\\>",
+           "&": "&amp;", "\n": "\\n"}
+
+
+def record_text(text: str) -> str:
+    """Text for one field of a ``shape=record`` label, or a whole plain label (then wrapped
+    by :func:`dot_quote`); Graphviz drops the backslash before ``{|}<>`` in plain labels too.
+
+    Spaces become hard spaces so a label's own spacing survives; ``&`` becomes ``&amp;``
+    because Graphviz decodes HTML entities even in plain labels.
+    """
+    return "".join(_RECORD.get(ch, ch) for ch in printable(text))
+
+
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
+
+
+def html_text(text: str) -> str:
+    """Text for an HTML page: markup characters as entities (newlines kept)."""
+    return "".join(_HTML.get(ch, ch) for ch in printable(text))
+
+
+def label_text(text: str) -> str:
+    """Text for a Graphviz HTML-like label: entities, doubled backslashes, ``<BR/>`` lines."""
+    # Graphviz still expands \N, \G, \\ ... inside HTML-like labels after decoding them.
+    return html_text(text).replace("\\", "\\\\").replace("\n", "<BR/>")
+
+
+def html_label(markup: str) -> str:
+    """A DOT HTML-like label value around markup built from :func:`label_text` pieces."""
+    return "<" + markup + ">"
+
+
+def script_json(obj: object) -> str:
+    """JSON safe to place inside ``<script>``: no ``</script>``, ``<!--`` or stray ``&``."""
+    text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                    ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(ch, esc)
+    return text

@@ -1,0 +1,125 @@
+"""Training plots: loss and accuracy curves, and a 2-D classifier's decision boundary.
+
+matplotlib is an optional extra (``pip install chainrule[plot]``); it is imported only when
+a plot is drawn, with the Agg backend so no display is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["plot_history", "plot_decision_boundary", "require_matplotlib"]
+
+FORMATS = (".png", ".svg", ".pdf")
+
+
+def require_matplotlib():
+    """``matplotlib.pyplot`` on the Agg backend, or an ImportError saying how to install it."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg", force=True)
+        import matplotlib.pyplot as plt
+    except ImportError as err:
+        raise ImportError(
+            "viz plots need matplotlib, an optional extra: pip install chainrule[plot] "
+            f"(or pip install matplotlib); the import failed with: {err}"
+        ) from err
+    return plt
+
+
+def _target(path: str | Path) -> Path:
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise ValueError(f"cannot tell the image format of {str(path)!r}: "
+                         f"use a suffix of {', '.join(FORMATS)}")
+    return path
+
+
+def _series(name: str, values: Sequence[float] | None) -> np.ndarray | None:
+    if values is None:
+        return None
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty flat list of numbers, got shape {arr.shape}")
+    return arr
+
+
+def plot_history(path: str | Path, loss: Sequence[float], accuracy: Sequence[float] | None = None,
+                 *, title: str = "training", log_loss: bool = False) -> Path:
+    """Loss per step (and accuracy, on its own axis, if given) written to a PNG/SVG/PDF file."""
+    path = _target(path)
+    loss_arr = _series("loss", loss)
+    acc_arr = _series("accuracy", accuracy)
+    plt = require_matplotlib()
+    ncols = 1 if acc_arr is None else 2
+    fig, axes = plt.subplots(1, ncols, figsize=(5 * ncols, 3.6), squeeze=False)
+    ax = axes[0][0]
+    ax.plot(np.arange(len(loss_arr)), loss_arr, color="#0072B2", lw=1.6)
+    ax.set(xlabel="step", ylabel="loss", title=f"{title}: loss")
+    if log_loss and np.all(loss_arr > 0):
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    if acc_arr is not None:
+        ax = axes[0][1]
+        ax.plot(np.arange(len(acc_arr)), acc_arr, color="#E69F00", lw=1.6)
+        ax.set(xlabel="step", ylabel="accuracy", title=f"{title}: accuracy", ylim=(-0.02, 1.02))
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def decision_grid(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, resolution: int = 200,
+                  margin: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A grid over X's bounding box (plus ``margin``) and ``predict`` on it: xx, yy, zz."""
+    lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
+    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    points = np.column_stack([xx.ravel(), yy.ravel()])
+    zz = np.asarray(predict(points), dtype=float).reshape(-1)
+    if zz.size != points.shape[0]:
+        raise ValueError(f"predict(points) must return one score per point: {points.shape[0]} points "
+                         f"in, {zz.size} values out")
+    return xx, yy, zz.reshape(xx.shape)
+
+
+def plot_decision_boundary(path: str | Path, predict: Callable[[np.ndarray], np.ndarray], X, y, *,
+                           resolution: int = 200, threshold: float = 0.0,
+                           title: str = "decision boundary") -> Path:
+    """The classes ``predict`` assigns over the plane of X, with the data on top.
+
+    ``predict(points)`` takes an (n, 2) array and returns n scores; a point is class 1 where
+    the score exceeds ``threshold`` (0 for a tanh or hinge model, 0.5 for a sigmoid). The
+    region where the score is above the threshold is blue, below is orange; ``y`` colours
+    the data points the same way (labels -1/0 vs 1).
+    """
+    path = _target(path)
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y).reshape(-1)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must have shape (n, 2), got {X.shape}")
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"y has {y.shape[0]} labels for {X.shape[0]} points")
+    if not callable(predict):
+        raise TypeError(f"predict must be callable, got {type(predict).__name__}")
+    xx, yy, zz = decision_grid(predict, X, resolution)
+    plt = require_matplotlib()
+    from matplotlib.colors import ListedColormap
+
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    regions = ListedColormap(["#F5D9A6", "#A9CCE8"])  # light orange (class 0), light blue (class 1)
+    ax.pcolormesh(xx, yy, (zz > threshold).astype(float), cmap=regions, vmin=0, vmax=1, shading="auto")
+    ax.contour(xx, yy, zz, levels=[threshold], colors="#333333", linewidths=1.0)
+    positive = y > 0  # labels 1 vs 0 or -1
+    dots = {"edgecolors": "k", "s": 22}
+    ax.scatter(X[~positive, 0], X[~positive, 1], c="#E69F00", marker="s", label="class 0", **dots)
+    ax.scatter(X[positive, 0], X[positive, 1], c="#0072B2", marker="o", label="class 1", **dots)
+    ax.set(xlim=(xx.min(), xx.max()), ylim=(yy.min(), yy.max()), title=title)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -1,0 +1,76 @@
+"""Running Graphviz: a Digraph whose errors say how to install ``dot``, and file output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import graphviz
+
+__all__ = ["Graph", "GraphvizNotFound", "render", "save_source"]
+
+INSTALL = (
+    "Graphviz's 'dot' program was not found on PATH, so the graph cannot be rendered. "
+    "Install Graphviz (the program, not only the Python package): "
+    "Debian/Ubuntu 'sudo apt-get install graphviz', macOS 'brew install graphviz', "
+    "conda 'conda install -c conda-forge graphviz', Windows 'winget install graphviz' "
+    "(then add its bin folder to PATH). The DOT source is still available as graph.source "
+    "and can be written with graph.save(path) or viz.save_source(graph, path)."
+)
+
+
+class GraphvizNotFound(graphviz.ExecutableNotFound):
+    """Graphviz's ``dot`` is missing; the message says how to install it."""
+
+    def __init__(self) -> None:
+        RuntimeError.__init__(self, INSTALL)
+
+
+class Graph(graphviz.Digraph):
+    """A ``graphviz.Digraph`` (inline in Jupyter) whose rendering explains a missing ``dot``."""
+
+    def pipe(self, *args, **kwargs):  # noqa: D102 - same contract as Digraph.pipe
+        try:
+            return super().pipe(*args, **kwargs)
+        except GraphvizNotFound:
+            raise
+        except graphviz.ExecutableNotFound:
+            raise GraphvizNotFound() from None
+
+    def render(self, *args, **kwargs):  # noqa: D102 - same contract as Digraph.render
+        try:
+            return super().render(*args, **kwargs)
+        except GraphvizNotFound:
+            raise
+        except graphviz.ExecutableNotFound:
+            raise GraphvizNotFound() from None
+
+
+def render(graph: graphviz.Digraph, path: str | Path) -> Path:
+    """Lay ``graph`` out with ``dot`` and write ``path``; the format comes from its suffix.
+
+    ``.dot``/``.gv`` write the source without running Graphviz; ``.svg``, ``.png``, ``.pdf``
+    (any format dot knows) run it. Raises GraphvizNotFound when ``dot`` is missing.
+    """
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").lower()
+    if not fmt:
+        raise ValueError(f"render(): cannot tell the format of {str(path)!r}; give it a suffix like .svg")
+    if fmt in ("dot", "gv"):
+        return save_source(graph, path)
+    if fmt not in graphviz.FORMATS:
+        raise ValueError(f"render(): {fmt!r} is not a Graphviz output format (try svg, png, pdf)")
+    try:
+        data = graph.pipe(format=fmt)
+    except GraphvizNotFound:
+        raise
+    except graphviz.ExecutableNotFound:
+        raise GraphvizNotFound() from None
+    path.write_bytes(data)
+    return path
+
+
+def save_source(graph: graphviz.Digraph, path: str | Path) -> Path:
+    """Write the DOT source of ``graph`` to ``path`` (needs no Graphviz install)."""
+    path = Path(path)
+    path.write_text(graph.source, encoding="utf-8")
+    return path

@@ -1,0 +1,115 @@
+"""``write_stepper``: one self-contained HTML page that steps through the backward pass.
+
+The graph is laid out once by ``dot`` and inlined as SVG; each frame only changes classes
+(current node, active edges) and the text of the grad lines, so nothing moves. The frames
+come from :func:`viz.flow.trace`, the same record ``explain`` prints.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from autograd import Value
+
+from .dot import check_rankdir, check_root
+from .escape import html_text, script_json
+from .flow import Trace, operand_names, rule_text, trace
+from .graph import stepper_graph
+from .style import fmt
+
+__all__ = ["write_stepper", "stepper_html", "frames"]
+
+HERE = Path(__file__).parent
+
+
+def _total(s) -> str:
+    return (f"grad {fmt(s.before)} + {fmt(s.contribution)} = {fmt(s.total)}" if s.count > 1
+            else f"grad {fmt(s.total)}")
+
+
+def frames(t: Trace) -> list[dict]:
+    """One frame per node in backward order: what it adds to which grads, and the arithmetic."""
+    index = {v: i for i, v in enumerate(t.nodes)}
+    by_node: dict[int, list] = {}
+    for s in t.steps:
+        by_node.setdefault(s.node, []).append(s)
+    received: dict[int, int] = {}
+    for s in t.steps:
+        received[s.child] = s.count
+    out = []
+    for k, i in enumerate(t.order):
+        v, name = t.nodes[i], t.names[i]
+        steps = by_node.get(i, [])
+        lines = [f"{name}.grad = 1 (seed: d{name}/d{name})"] if k == 0 else []
+        setting: dict[str, str] = {f"v{i}": f"grad {fmt(t.grads[i])}"} if k == 0 else {}
+        if v.is_leaf:
+            kind = "a constant" if v.is_constant else "a leaf"
+            n = received.get(i, 0)
+            title = f"{name} is {kind}: its grad is final"
+            lines.append(f"{name}.grad = {fmt(t.grads[i])}"
+                         + (f" (the sum of {n} contributions)" if n > 1 else ""))
+        else:
+            words = operand_names(v, index, t.names)
+            title = f"{name} = {rule_text(v.rule.math, words)}: pass {name}.grad = {fmt(t.grads[i])} back"
+            for s in steps:
+                child = t.names[s.child]
+                rule = rule_text(s.formula, words)
+                local = fmt(s.local)
+                lines.append(f"∂{name}/∂{child} = {rule}" + ("" if rule == local else f" = {local}"))
+                lines.append(f"  {child}.grad += {fmt(s.upstream)} × {local} = {fmt(s.contribution)}")
+                lines.append(f"  {child}.grad = " + _total(s)[5:])
+                if not t.nodes[s.child].is_constant:
+                    setting[f"v{s.child}"] = _total(s)
+        edges = ([f"e{i}op"] + [f"e{i}_{s.slot}" for s in steps]) if steps else []
+        out.append({"node": f"v{i}", "title": title, "lines": lines, "edges": edges, "set": setting})
+    return out
+
+
+def stepper_html(root: Value, *, rankdir: str = "LR", title: str | None = None,
+                 interval_ms: int = 900) -> str:
+    """The step-through page for ``root`` as a string (see :func:`write_stepper`)."""
+    check_root(root, "write_stepper")
+    check_rankdir(rankdir, "write_stepper")
+    if not isinstance(interval_ms, int) or interval_ms <= 0:
+        raise ValueError(f"write_stepper(interval_ms={interval_ms!r}): a positive int of milliseconds")
+    t = trace(root)
+    # Lay out with each node's widest grad text, so no frame's text overflows its box.
+    widest: dict[int, str] = {}
+    for s in t.steps:
+        text = _total(s)
+        if len(text) > len(widest.get(s.child, "")):
+            widest[s.child] = text
+    graph, _ = stepper_graph(root, rankdir, lambda i: widest.get(i, f"grad {fmt(t.grads[i])}"))
+    svg = graph.pipe(format="svg", encoding="utf-8")
+    svg = svg[svg.index("<svg"):]  # drop the XML prolog and doctype: the SVG is inlined
+    name = t.names[-1]  # the root comes last in topological order
+    page_title = title if title is not None else f"chainrule: the backward pass of {name}"
+    data = {"frames": frames(t), "interval": interval_ms,
+            "nodes": [f"v{i}" for i, v in enumerate(t.nodes) if not v.is_constant]}
+    parts = {
+        "TITLE": html_text(page_title),
+        "CSS": (HERE / "stepper.css").read_text(encoding="utf-8"),
+        "SVG": svg,
+        "DATA": script_json(data),
+        "JS": (HERE / "stepper.js").read_text(encoding="utf-8"),
+    }
+    template = (HERE / "stepper.html").read_text(encoding="utf-8")
+    # One pass, so text substituted in is never scanned for markers again.
+    return re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], template)
+
+
+def write_stepper(root: Value, path: str | Path, *, rankdir: str = "LR", title: str | None = None,
+                  interval_ms: int = 900) -> Path:
+    """Write one self-contained HTML page stepping through ``root``'s backward pass.
+
+    One frame per node in backward order: the node is highlighted, the edges whose
+    contributions it adds light up, grads computed so far are filled in and the chain-rule
+    arithmetic of the step is shown beside the picture. Controls: first/prev/play/next/last,
+    a slider, and the keys ←, →, Home, End and space. Needs ``dot`` once, to lay the graph out;
+    the page itself needs no network. Returns the path written.
+    """
+    html = stepper_html(root, rankdir=rankdir, title=title, interval_ms=interval_ms)
+    path = Path(path)
+    path.write_text(html, encoding="utf-8")
+    return path
