@@ -6,7 +6,7 @@ import sys
 
 import graphviz
 import pytest
-from viz_helpers import groups, norm, parse_svg, small_expression
+from test_viz_support import groups, norm, parse_svg, small_expression
 
 from autograd import Value, topo_order
 from viz import GraphvizNotFound, draw_dot, draw_graph, render, save_source, write_stepper
@@ -49,7 +49,7 @@ def test_same_code_same_source_even_in_another_process():
         return draw_dot(o).source + draw_graph(o).source
 
     assert build() == build()
-    code = ("import sys; sys.path.insert(0, 'tests'); from viz_helpers import small_expression; "
+    code = ("import sys; sys.path.insert(0, 'tests'); from test_viz_support import small_expression; "
             "from viz import draw_dot, draw_graph; o, _ = small_expression(); o.backward(); "
             "sys.stdout.write(draw_dot(o).source + draw_graph(o).source)")
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

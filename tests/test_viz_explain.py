@@ -4,7 +4,7 @@ import math
 import re
 
 import pytest
-from viz_helpers import small_expression, tutorial_by_hand
+from test_viz_support import small_expression, tutorial_by_hand
 
 from autograd import Value, topo_order
 from viz import explain

@@ -1,4 +1,4 @@
-"""Shared helpers for the viz tests: example graphs and SVG reading."""
+"""Shared helpers for the viz tests (no tests here): example graphs and SVG reading."""
 
 from __future__ import annotations
 
