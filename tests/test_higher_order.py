@@ -9,7 +9,9 @@ import math
 
 import pytest
 import sympy as sp
-from ops_registry import close
+from hypothesis import given
+from hypothesis import strategies as st
+from ops_registry import CASES, SETTINGS, OpCase, close
 
 import autograd
 from autograd import Value
@@ -171,3 +173,29 @@ def test_second_derivative_through_a_deep_chain():
     d1 = autograd.grad(y, x, create_graph=True)
     assert close(d1.data, 1 + 2 * n * c * 0.5, rel=1e-9)
     assert close(autograd.grad(d1, x), 2 * n * c, rel=1e-9)
+
+
+def test_power_rule_at_zero_to_every_order():
+    # x^n has finite derivatives of every order at 0: n!/(n-k)! x^(n-k), and 0 past order n.
+    x = Value(0.0)
+    assert nth_derivative(x ** 2, x, 2) == 2.0
+    assert nth_derivative(x ** 2, x, 3) == 0.0
+    assert nth_derivative(x ** 3, x, 3) == 6.0
+    assert nth_derivative(x ** 3, x, 4) == 0.0
+    assert autograd.grad(x ** 0, x) == 0.0  # x^0 is the constant 1
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@SETTINGS
+@given(data=st.data())
+def test_third_derivatives_of_every_op_match_sympy(case: OpCase, data):
+    point = data.draw(case.points())
+    xs = [Value(p) for p in point]
+    first = autograd.grad(case.apply(*xs), xs, create_graph=True)
+    for i, g in enumerate(first):
+        second = autograd.grad(g, xs, create_graph=True)
+        for j, h in enumerate(second):
+            third = autograd.grad(h, xs)
+            for k, got in enumerate(third):
+                want = case.derivative((i, j, k))(*point)
+                assert close(got, want, rel=1e-7, abs_=1e-9), ((i, j, k), point, got, want)

@@ -265,3 +265,21 @@ def test_binary_op_with_one_value_as_both_operands(case: OpCase):
         assert close(x.grad, float(sp.diff(f, x_sym).subs(x_sym, p))), p
         d1 = autograd.grad(case.apply(x, x), x, create_graph=True)
         assert close(autograd.grad(d1, x), float(sp.diff(f, x_sym, 2).subs(x_sym, p))), p
+
+
+def test_constant_base_zero_matches_value_base_zero():
+    # 0 ** x and Value(0) ** x are the same function of x; for x > 0 its derivative is 0
+    # (the limit of 0^x log 0), as the Value ** Value rule already gives.
+    x = Value(2.0)
+    y = 0.0 ** x
+    assert y.data == 0.0
+    y.backward()
+    assert x.grad == 0.0
+
+
+def test_zeroth_power_has_zero_derivative_everywhere():
+    # x ** 0 is the constant 1, so its derivative is 0 at every x, 0 included.
+    for p in (0.0, 1.5, -2.0):
+        x = Value(p)
+        (x ** 0).backward()
+        assert x.grad == 0.0, p
