@@ -149,3 +149,13 @@ def test_numpy_scalars_on_either_side_give_values(s, fn, value, grad):
     assert math.isclose(out.data, value, rel_tol=1e-15)
     out.backward()
     assert math.isclose(v.grad, grad, rel_tol=1e-15)
+
+
+def test_one_dimensional_dot_and_matmul_give_a_single_value():
+    w = autograd.values([1.0, 2.0], label="w")
+    x = np.array([3.0, 4.0])
+    for out in (np.dot(x, w), x @ w):
+        assert type(out) is Value and out.data == 11.0
+    assert w[1].label == "w[1]"
+    (x @ w).backward()
+    assert autograd.grads(w).tolist() == [3.0, 4.0]
