@@ -62,3 +62,52 @@ def groups(root, cls: str) -> dict[str, list[str]]:
 def norm(text: str) -> str:
     """Whitespace collapsed, as Graphviz lays text out."""
     return " ".join(text.split())
+
+
+def dot_clusters(source: str) -> dict[str, tuple[str, set[str]]]:
+    """cluster id -> (its label, ids of the nodes declared inside it, nested ones included)."""
+    import re
+
+    stack: list[str] = []
+    out: dict[str, tuple[str, set[str]]] = {}
+    pending = None
+    for line in source.splitlines():
+        s = line.strip()
+        m = re.match(r"subgraph (cluster_\w+) \{", s)
+        if m:
+            stack.append(m.group(1))
+            pending = m.group(1)
+            continue
+        if pending and s.startswith("label="):
+            out[pending] = (re.match(r'label="([^"]*)"', s).group(1), set())
+            pending = None
+            continue
+        if s == "}" and stack:
+            stack.pop()
+            continue
+        m = re.match(r"([vn]\d+) \[", s)
+        if m:
+            for c in stack:
+                out[c][1].add(m.group(1))
+    return out
+
+
+def stroke(root, edge_id: str) -> tuple[str, float]:
+    """(colour, width) of an edge's path in the SVG."""
+    for g in root.iter(f"{SVG}g"):
+        if g.get("id") == edge_id:
+            path = g.find(f"{SVG}path")
+            return path.get("stroke").lower(), float(path.get("stroke-width", "1"))
+    raise KeyError(edge_id)
+
+
+def shape_fill(root, node_id: str) -> tuple[str, str]:
+    """(tag, fill) of a node's outline shape in the SVG ('' if the node has none)."""
+    for g in root.iter(f"{SVG}g"):
+        if g.get("id") == node_id:
+            for child in g:
+                tag = child.tag.replace(SVG, "")
+                if tag in ("polygon", "path", "ellipse"):
+                    return tag, (child.get("fill") or "").lower()
+            return "", ""
+    raise KeyError(node_id)
