@@ -283,3 +283,29 @@ def test_zeroth_power_has_zero_derivative_everywhere():
         x = Value(p)
         (x ** 0).backward()
         assert x.grad == 0.0, p
+
+
+# What each op's forward error must mention, so the user can find the failing op.
+ERROR_TOKENS = {"/": "/", "**": "**", "pow": "**", "rpow": "**", "exp": "exp", "log": "log", "sqrt": "sqrt"}
+
+
+@per_case
+@SETTINGS
+@given(data=st.data())
+def test_any_finite_input_gives_a_real_number_or_an_error_naming_the_op(case: OpCase, data):
+    # The whole float range, not just the oracle domain: never NaN, never complex.
+    point = data.draw(st.tuples(*[st.floats(allow_nan=False, allow_infinity=False)] * case.arity))
+    xs = _leaves(point)
+    try:
+        out = case.apply(*xs)
+    except (ValueError, ZeroDivisionError, OverflowError) as err:
+        assert case.rule in ERROR_TOKENS, f"{case.name} should not fail at {point}: {err}"
+        assert ERROR_TOKENS[case.rule] in str(err), str(err)
+        return
+    assert type(out.data) is float and not math.isnan(out.data), (point, out.data)
+    try:
+        out.backward()
+    except (ValueError, ArithmeticError) as err:
+        assert repr(out._op) in str(err), str(err)  # backward names the node's op
+        return
+    assert all(type(x.grad) is float and not math.isnan(x.grad) for x in xs), (point, [x.grad for x in xs])
