@@ -33,7 +33,16 @@ def _exp(x: Any) -> Any:
 
 
 def _log(x: Any) -> Any:
-    return math.log(x) if type(x) is float else x.log()
+    return _log_f(x) if type(x) is float else x.log()
+
+
+def _exponent_log(a: Any) -> Any:
+    if _data(a) < 0:
+        raise OpError(
+            f"a ** b with a = {_data(a)!r} < 0: the derivative with respect to b needs log(a), "
+            "which is not real; write a ** NUMBER if the exponent is a constant"
+        )
+    return _log(a)
 
 
 def _sin(x: Any) -> Any:
@@ -153,8 +162,9 @@ _TABLE = [
     _rule("/", 2, _div_f, lambda a, b, out: (1.0 / b, -out / b), ("1/b", "-out/b"), "a / b"),
     _rule(
         "**", 2, _pow_f,
-        # d/db needs log(a): defined for a > 0; 0 for a == 0 and b > 0 (the limit).
-        lambda a, b, out: (b * a ** (b - 1), 0.0 if _data(a) == 0 else out * _log(a)),
+        # d/db needs log(a): defined for a > 0; 0 for a == 0 and b > 0 (the limit). For a < 0
+        # it does not exist, and the error says so rather than returning NaN.
+        lambda a, b, out: (b * a ** (b - 1), 0.0 if _data(a) == 0 else out * _exponent_log(a)),
         ("b * a**(b-1)", "out * log(a)"), "a ** b",
     ),
     _rule("neg", 1, lambda a: -a, lambda a, p, out: (-1.0,), ("-1",), "-a"),

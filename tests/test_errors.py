@@ -132,3 +132,23 @@ def test_backward_and_values_helpers_reject_wrong_types():
     with pytest.raises(TypeError, match="comparison"):
         Value(1.0) < "x"  # noqa: B015 - the comparison itself is what must fail
 
+
+def test_backward_through_a_negative_constant_base_names_log_and_the_base():
+    # d/dx (-2) ** x needs log(-2): the forward at an integer x is real, the slope is not
+    out = (-2) ** Value(2.0)
+    assert out.data == 4.0
+    with pytest.raises(ValueError) as info:
+        out.backward()
+    msg = str(info.value)
+    assert "node" in msg and "log" in msg and "-2.0" in msg
+
+
+def test_backward_through_a_negative_value_base_names_the_base():
+    # a ** b with a Value exponent: d/db = a**b * log(a) is not real for a < 0
+    a, b = Value(-2.0), Value(3.0)
+    out = a**b
+    assert out.data == -8.0
+    with pytest.raises(ValueError) as info:
+        out.backward()
+    msg = str(info.value)
+    assert "'**' node" in msg and "-2.0" in msg and "log" in msg

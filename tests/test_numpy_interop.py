@@ -159,3 +159,10 @@ def test_one_dimensional_dot_and_matmul_give_a_single_value():
     assert w[1].label == "w[1]"
     (x @ w).backward()
     assert autograd.grads(w).tolist() == [3.0, 4.0]
+
+
+def test_grads_reader_error_names_grads_not_grad():
+    # ``grad()`` is a different public function; the message must name the one that was called
+    with pytest.raises(TypeError) as info:
+        autograd.grads(np.array([Value(1.0), 2.0], dtype=object))
+    assert "grads()" in str(info.value)
