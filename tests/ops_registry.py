@@ -63,7 +63,8 @@ class OpCase:
         return st.tuples(*per_input)
 
     def midpoint(self) -> tuple[float, ...]:
-        """A fixed point inside the domain (middle of the last interval of each input)."""
+        """A fixed point inside the domain: near the middle of each input's last interval,
+        shifted off it so it is not a special value such as 0."""
         return tuple(0.5 * (iv[-1][0] + iv[-1][1]) + 0.123 for iv in self.domain)
 
     def derivative(self, wrt: tuple[int, ...]) -> Callable[..., float]:
