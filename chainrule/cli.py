@@ -1,32 +1,111 @@
-"""The ``chainrule`` command."""
+"""The ``chainrule`` command: demo, graph and train.
+
+Errors are one line on stderr and exit status 2 (``--debug`` shows the traceback).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 
-from autograd import Value
+from .commands import demo, graph, train
+from .commands.common import UsageError
+from .expr import ExprError
+
+EXAMPLES = {
+    "demo": "example:\n  chainrule demo --out chainrule-demo",
+    "graph": (
+        "examples:\n"
+        '  chainrule graph "tanh(a*b + c)" a=2 b=-3 c=10\n'
+        '  chainrule graph "log(x) * x ** 2" x=3 --format png --out x.png --explain'
+    ),
+    "train": "example:\n  chainrule train --data moons --hidden 16,16 --activation relu --steps 100 --lr 0.1",
+}
 
 
-def _demo(args: argparse.Namespace) -> int:
-    a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
-    out = (a * b + c).tanh()
-    out.label = "out"
-    out.backward()
-    print(f"out = tanh(a*b + c) = {out.data:.6f}")
-    for v in (a, b, c):
-        print(f"d(out)/d({v.label}) = {v.grad:.6f}")
-    return 0
+def _parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="chainrule",
+        description="A scalar autograd engine that makes backpropagation visible.",
+        epilog="Run 'chainrule COMMAND --help' for a command's options and an example.",
+    )
+    top.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    fmt = argparse.RawDescriptionHelpFormatter
+
+    p = sub.add_parser(
+        "demo", help="train the tutorial's network and write its pictures", formatter_class=fmt,
+        description="Train the tutorial's 3-4-1 sigmoid network for 1500 iterations, print its "
+        "predictions, and write the loss curve, the graph of one example with the chain rule on "
+        "its edges, the neuron-level view, the backward step-through page and the weights.",
+        epilog=EXAMPLES["demo"],
+    )
+    p.add_argument("--out", default="chainrule-demo", help="folder to write into (default: %(default)s)")
+    p.add_argument("--iterations", type=int, default=1500, help="training steps (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the initial weights (default: %(default)s)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+    p = sub.add_parser(
+        "graph", help="draw the graph of an expression", formatter_class=fmt,
+        description="Build EXPR on Values, run backward and draw the graph with its gradients. "
+        "EXPR may use numbers, the given names, + - * / ** and the functions "
+        "exp log sqrt tanh sigmoid relu leaky_relu abs sin cos softplus.",
+        epilog=EXAMPLES["graph"],
+    )
+    p.add_argument("expr", help="the expression, e.g. 'tanh(a*b + c)'")
+    p.add_argument("bindings", nargs="*", metavar="NAME=VALUE", help="a value for each name")
+    p.add_argument("--out", help="file to write (default: graph.FORMAT)")
+    p.add_argument("--format", choices=("svg", "png", "pdf", "dot"), help="default: from --out, else svg")
+    p.add_argument("--explain", action="store_true", help="also print the chain rule, one line per edge")
+    p.add_argument("--page", metavar="HTML", help="also write the backward step-through page")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+    p = sub.add_parser(
+        "train", help="fit an MLP to a built-in dataset", formatter_class=fmt,
+        description="Train an MLP on a built-in dataset with a progress bar; write the loss curve, "
+        "the decision boundary (2-D data) and the weights.",
+        epilog=EXAMPLES["train"],
+    )
+    p.add_argument("--data", default="moons", choices=train.DATASETS, help="dataset (default: %(default)s)")
+    p.add_argument("--samples", type=int, default=100, help="points to generate (default: %(default)s)")
+    p.add_argument("--hidden", default="16,16", help="hidden layer sizes (default: %(default)s)")
+    p.add_argument("--activation", default="relu", choices=("relu", "tanh", "sigmoid", "leaky_relu"),
+                   help="hidden activation (default: %(default)s)")
+    p.add_argument("--optimizer", default="sgd", choices=("sgd", "adam"), help="(default: %(default)s)")
+    p.add_argument("--steps", type=int, default=100, help="full-batch steps (default: %(default)s)")
+    p.add_argument("--lr", type=float, default=0.1, help="learning rate (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of data and weights (default: %(default)s)")
+    p.add_argument("--out", default="chainrule-train", help="folder to write into (default: %(default)s)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    return top
+
+
+COMMANDS = {"demo": demo.run, "graph": graph.run, "train": train.run}
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="chainrule", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="differentiate a small expression and print its gradients")
-    args = parser.parse_args(argv)
-    return {"demo": _demo}[args.command](args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    """Run the command line on ``argv`` (default: sys.argv[1:]); returns the exit status."""
+    args = _parser().parse_args(argv)
+    started = time.perf_counter()
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("chainrule: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # one line for the user; the traceback only on request
+        if args.debug:
+            raise
+        where = f"chainrule {args.command}"
+        message = str(err).strip() or type(err).__name__
+        if isinstance(err, (ExprError, UsageError)):
+            print(f"{where}: {message}", file=sys.stderr)
+        else:
+            first = message.splitlines()[0]
+            print(f"{where}: {type(err).__name__}: {first}", file=sys.stderr)
+        return 2
+    finally:
+        if args.debug:
+            print(f"[{time.perf_counter() - started:.2f} s]", file=sys.stderr)

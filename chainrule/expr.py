@@ -40,10 +40,10 @@ class ExprError(ValueError):
 
 
 def _point(text: str, node: ast.AST, why: str) -> ExprError:
+    """One line naming the offending part of ``text`` and its column."""
     col = getattr(node, "col_offset", 0)
-    end = getattr(node, "end_col_offset", col + 1) or col + 1
-    marker = " " * col + "^" * max(1, end - col)
-    return ExprError(f"{why}\n  {text}\n  {marker}")
+    end = getattr(node, "end_col_offset", None) or col + 1
+    return ExprError(f"{why}: {text[col:end]!r} at column {col + 1}")
 
 
 def parse_bindings(pairs: list[str]) -> dict[str, float]:
@@ -75,8 +75,8 @@ def build(text: str, bindings: Mapping[str, float]) -> tuple[Value, dict[str, Va
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
-        col = (err.offset or 1) - 1
-        raise ExprError(f"not a valid expression: {err.msg}\n  {text.strip()}\n  {' ' * col}^") from None
+        col = err.offset or 1
+        raise ExprError(f"not a valid expression ({err.msg}) at column {col}: {text.strip()!r}") from None
     text = text.strip()
     leaves = {name: Value(value, label=name) for name, value in bindings.items()}
     used: set[str] = set()

@@ -1,0 +1,1 @@
+"""One module per ``chainrule`` command: ``run(args) -> exit status``."""

@@ -1,0 +1,80 @@
+"""``chainrule demo``: the tutorial's network, trained, printed and drawn."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+import nn
+import viz
+from autograd import Value
+
+from .common import UsageError, out_dir
+
+EXAMPLE_ROW = 1  # input [0, 1, 1] with target 1: a row whose gradient is worth looking at
+
+
+def example_loss(model: nn.MLP, x: np.ndarray, target: float) -> Value:
+    """The tutorial's sum-of-squares loss on one example, labelled for the picture."""
+    inputs = [Value(float(v), label=f"x{i}") for i, v in enumerate(x)]
+    out = model(inputs)
+    err = Value(float(target), label="y") - out
+    err.label = "err"
+    loss = err**2
+    loss.label = "loss"
+    return loss
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, print the table of predictions, and write the files a learner looks at."""
+    if args.iterations < 1:
+        raise UsageError(f"--iterations {args.iterations}: must be at least 1")
+    folder = out_dir(args.out)
+    X, y = nn.data.tutorial()
+    model = nn.tutorial_network(seed=args.seed)
+    print(f"the tutorial's network: {model!r}, {len(model.parameters())} weights, seed {args.seed}")
+    history = nn.fit(
+        model, X, y, loss="sum_of_squares", optimizer=nn.SGD(model.parameters(), lr=1.0),
+        epochs=args.iterations, progress=not args.no_progress, desc="training", accuracy=None,
+    )
+    pred = nn.predict(model, X)
+    print()
+    print("  inputs      target  prediction")
+    for row, target, p in zip(X, y, pred):
+        print(f"  {np.array2string(row.astype(int))}  {target:>6.0f}  {float(p):>10.4f}")
+    print(f"final loss (sum of squares): {history.loss[-1]:.6f} after {len(history)} iterations")
+    print()
+    written = write_files(folder, model, X, y, history.loss)
+    for what, path in written:
+        print(f"{what:<34} {path}")
+    return 0
+
+
+def write_files(folder: Path, model: nn.MLP, X: np.ndarray, y: np.ndarray,
+                losses: list[float]) -> list[tuple[str, Path]]:
+    """Every demo file, as (description, path) pairs in the order written."""
+    written = [("loss curve:", viz.plot_history(folder / "loss.png", losses, title="tutorial: loss"))]
+    loss = example_loss(model, X[EXAMPLE_ROW], float(y[EXAMPLE_ROW]))
+    model.zero_grad()
+    loss.backward()
+    picture = viz.draw_graph(loss, collapse=False)
+    written.append(("graph of one example (chain rule):", viz.render(picture, folder / "example-graph.svg")))
+    (folder / "chain-rule.txt").write_text(viz.explain(loss) + "\n", encoding="utf-8")
+    written.append(("the chain rule as text:", folder / "chain-rule.txt"))
+    per_example = [example_loss(model, x, float(t)) for x, t in zip(X, y)]
+    total = per_example[0]
+    for term in per_example[1:]:
+        total = total + term
+    total.label = "loss (4 examples)"
+    model.zero_grad()
+    total.backward()
+    neurons = viz.draw_graph(total, collapse="neuron")
+    written.append(("neuron-level view:", viz.render(neurons, folder / "network.svg")))
+    page = viz.write_stepper(loss, folder / "backward.html", title="backward, one example")
+    written.append(("backward step-through page:", page))
+    model.save(folder / "weights.json")
+    written.append(("trained weights (JSON):", folder / "weights.json"))
+    model.zero_grad()
+    return written
