@@ -55,12 +55,22 @@ class Value:
             self._attach(tuple(_children), _op)
 
     def _attach(self, children: tuple, op: str) -> None:
-        rule = RULES.get(op)
-        if rule is None or rule.arity != len(children) or rule.name in ("pow", "rpow", "leaky_relu"):
-            known = ", ".join(repr(n) for n, r in RULES.items() if r.name not in ("pow", "rpow"))
+        """Make this a node built by hand, as the lecture's operators do: ``Value(x, (a,), 'tanh')``."""
+        rule, param = RULES.get(op), None
+        if op.startswith("**") and len(children) == 1:  # the lecture's f'**{other}' node
+            try:
+                rule, param = _POWC, float(op[2:])
+            except ValueError:
+                rule = None
+        elif rule is not None and rule.name in ("pow", "rpow", "leaky_relu"):
+            rule = None  # these need a parameter, which an op name alone does not carry
+        if rule is None or rule.arity != len(children):
+            needs_param = ("pow", "rpow", "leaky_relu")
+            known = ", ".join(repr(n) for n, r in RULES.items() if r.name not in needs_param)
             raise ValueError(
                 f"Value(data, _children, _op): cannot build a {op!r} node with {len(children)} "
-                f"operand(s); ops with operands are {known} (use the operators and methods instead)"
+                f"operand(s); ops with operands are {known} and '**NUMBER' "
+                "(or use the operators and methods instead)"
             )
         for c in children:
             if not isinstance(c, Value):
@@ -68,6 +78,7 @@ class Value:
         self._rule = rule
         self._a = children[0]
         self._b = children[1] if len(children) == 2 else None
+        self._p = param
 
     # -- reading the graph -------------------------------------------------------------
     @property

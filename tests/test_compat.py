@@ -283,3 +283,17 @@ def test_lecture_style_numerical_check_of_dL_da():
     L2, _ = L_of(h)
     L1.backward()
     assert math.isclose((L2.data - L1.data) / h, a.grad, rel_tol=1e-6)
+
+
+def test_lecture_power_node_built_by_hand_carries_its_exponent():
+    # The lecture's __pow__ builds Value(x ** k, (x,), f'**{k}'); the exponent lives in the op name.
+    x = Value(3.0)
+    node = Value(x.data ** 2, (x,), "**2")
+    node.backward()
+    assert x.grad == 6.0  # d/dx x^2 = 2x
+    assert node._op == "**2"
+    cube = Value(-8.0, (Value(-2.0),), "**3.0")
+    cube.backward()
+    assert cube._prev[0].grad == 12.0  # 3x^2 at -2
+    with pytest.raises(ValueError, match="'\\*\\*x'"):
+        Value(1.0, (x,), "**x")
