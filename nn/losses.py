@@ -159,12 +159,18 @@ def _rows(logits: Any, where: str) -> list[list[Scalar]]:
     return [items[i:i + k] for i in range(0, len(items), k)]
 
 
-def _log_sum_exp(row: list[Scalar]) -> Value:
-    # The largest z is subtracted first (a constant, so the gradient is unchanged) so that
-    # no exp overflows however large the logits are, then added back outside the log.
+def _shifted(row: list[Scalar]) -> list[Value]:
+    # z - max(z): the shift is a constant, so gradients are unchanged, and it keeps every
+    # exp at most 1 however large the logits are.
     m = max(z.data if isinstance(z, Value) else z for z in row)
-    exps = [(z - m).exp() if isinstance(z, Value) else Value(math.exp(z - m)) for z in row]
-    return _total(exps).log() + m
+    return [z - m if isinstance(z, Value) else Value(z - m) for z in row]
+
+
+def _cross_entropy(row: list[Scalar], c: int) -> Value:
+    # -log softmax(z)[c] = log(sum exp(z - m)) - (z_c - m), all on shifted logits, so no
+    # large m is added and taken away again (which would lose the small digits).
+    s = _shifted(row)
+    return _total(v.exp() for v in s).log() - s[c]
 
 
 def softmax_cross_entropy(logits: Any, target: Any) -> Value:
@@ -179,7 +185,7 @@ def softmax_cross_entropy(logits: Any, target: Any) -> Value:
     for i, c in enumerate(targets):
         if isinstance(c, bool) or not isinstance(c, numbers.Integral) or not 0 <= c < k:
             raise ValueError(f"{where}: target {i} is {c!r}; expected a class index in 0..{k - 1}")
-    return _total(_log_sum_exp(row) - row[c] for row, c in zip(rows, targets)) / len(rows)
+    return _total(_cross_entropy(row, int(c)) for row, c in zip(rows, targets)) / len(rows)
 
 
 def softmax(logits: Sequence[Scalar]) -> list[Value]:
@@ -187,8 +193,7 @@ def softmax(logits: Sequence[Scalar]) -> list[Value]:
     row = _rows(logits, "softmax")
     if len(row) != 1:
         raise ValueError("softmax: expected one row of logits")
-    m = max(z.data if isinstance(z, Value) else z for z in row[0])
-    exps = [(z - m).exp() if isinstance(z, Value) else Value(math.exp(z - m)) for z in row[0]]
+    exps = [v.exp() for v in _shifted(row[0])]
     total = _total(exps)
     return [e / total for e in exps]
 

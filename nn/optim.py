@@ -46,7 +46,7 @@ class Optimizer:
             if not p.is_leaf:
                 raise ValueError(f"{where}: parameter {i} is the output of a {p._op!r} op, not a leaf")
             if id(p) in seen:
-                raise ValueError(f"{where}: parameter {i} ({p.label or p!r}) is listed twice")
+                raise ValueError(f"{where}: parameter {i} ({p.label or repr(p)}) is listed twice")
             seen.add(id(p))
         if not callable(lr):
             _number(lr, "lr", where, 0.0)

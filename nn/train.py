@@ -88,9 +88,15 @@ def _as_samples(X: Any, nin: int, where: str) -> np.ndarray:
 
 
 def _outputs(preds: list[Any]) -> np.ndarray:
-    if isinstance(preds[0], Value):
-        return np.array([p.data for p in preds])
-    return np.array([[v.data for v in row] for row in preds])
+    """The data of per-sample outputs: one Value each, or a list of Values each."""
+    try:
+        if isinstance(preds[0], Value):
+            return np.array([p.data for p in preds], dtype=float)
+        return np.array([[v.data for v in row] for row in preds], dtype=float)
+    except (AttributeError, TypeError, ValueError):
+        raise TypeError(
+            f"the model must return a Value or a list of Values per sample, got {preds[0]!r}"
+        ) from None
 
 
 def fit(
@@ -181,6 +187,9 @@ def fit(
                     bar.set_postfix(loss=f"{total.data:.4g}", refresh=False)
                 bar.update(1)
                 info = StepInfo(step, epoch, total.data, acc, lr, model, optimizer)
+                # Free this step's graph before the next is built: half the peak memory,
+                # and less for the garbage collector to scan.
+                del preds, total
                 step += 1
                 if any([bool(cb(info)) for cb in callbacks]):
                     history.stopped_early = True

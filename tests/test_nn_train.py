@@ -1,0 +1,189 @@
+"""fit and predict: the loop does what a hand-written loop does, batching, callbacks, the
+progress bar, accuracy, no graph at prediction time, and argument errors."""
+
+import numpy as np
+import pytest
+
+import autograd
+import nn
+from autograd import Value
+
+
+def manual_losses(X, y, steps, lr):
+    """The training loop written out: full batch, mse, plain SGD."""
+    model = nn.MLP(2, [4, 1], activation="tanh", seed=4)
+    losses = []
+    for _ in range(steps):
+        preds = [model(list(row)) for row in X]
+        loss = sum(((p - t) ** 2 for p, t in zip(preds, y)), Value(0.0)) / len(y)
+        model.zero_grad()
+        loss.backward()
+        for p in model.parameters():
+            p.data -= lr * p.grad
+        losses.append(loss.data)
+    return losses, model.state_dict()
+
+
+def test_full_batch_fit_equals_the_hand_written_loop():
+    X, y = nn.data.moons(20, seed=1)
+    expected, state = manual_losses(X, y, 15, 0.05)
+    model = nn.MLP(2, [4, 1], activation="tanh", seed=4)
+    history = nn.fit(model, X, y, loss="mse", optimizer=nn.SGD(model.parameters(), lr=0.05),
+                     epochs=15, progress=False)
+    np.testing.assert_allclose(history.loss, expected, rtol=1e-12)
+    np.testing.assert_allclose(list(model.state_dict().values()), list(state.values()), rtol=1e-12)
+    assert len(history) == 15 and history.lr == [0.05] * 15
+
+
+def test_fit_learns_moons_with_hinge_and_reports_accuracy():
+    X, y = nn.data.moons(60, noise=0.1, seed=0)
+    y = 2 * y - 1
+    model = nn.MLP(2, [8, 8, 1], seed=2)
+    opt = nn.SGD(model.parameters(), lr=lambda k: 0.5 - 0.4 * k / 80)
+    history = nn.fit(model, X, y, loss="hinge", optimizer=opt, epochs=80, l2=1e-4, progress=False)
+    assert history.loss[-1] < 0.5 * history.loss[0]
+    assert len(history.accuracy) == 80 and history.accuracy[-1] >= 0.9
+    assert history.lr[0] == 0.5 and history.lr[-1] == pytest.approx(0.5 - 0.4 * 79 / 80)
+    scores = nn.predict(model, X)
+    assert np.mean((scores > 0) == (y > 0)) >= 0.9
+
+
+def test_minibatches_are_seeded_and_count_steps_per_epoch():
+    X, y = nn.data.blobs(30, centers=3, std=0.5, seed=1)
+
+    def run(seed):
+        model = nn.MLP(2, [5, 3], seed=0)
+        h = nn.fit(model, X, y, loss="softmax_cross_entropy", optimizer=nn.Adam(model.parameters(), lr=0.05),
+                   epochs=4, batch_size=8, seed=seed, progress=False)
+        return h, model
+
+    h1, m1 = run(seed=7)
+    h2, _ = run(seed=7)
+    h3, _ = run(seed=8)
+    assert len(h1) == 4 * 4  # ceil(30 / 8) batches per epoch
+    assert h1.loss == h2.loss and h1.loss != h3.loss
+    assert len(h1.accuracy) == 16
+    assert nn.predict(m1, X).shape == (30, 3)
+
+
+def test_callbacks_see_each_step_and_can_stop():
+    X, y = nn.data.tutorial()
+    model = nn.tutorial_network()
+    seen = []
+
+    def record(info):
+        seen.append((info.step, info.epoch, info.loss, info.lr, info.model is model))
+
+    history = nn.fit(model, X, y, loss="sum_of_squares", optimizer=nn.SGD(model.parameters(), lr=1.0),
+                     epochs=50, progress=False, callbacks=[record, lambda info: info.step == 9])
+    assert history.stopped_early and len(history) == 10
+    assert [s[0] for s in seen] == list(range(10)) and all(s[4] for s in seen)
+    assert [s[2] for s in seen] == history.loss
+
+
+def test_progress_bar_shows_loss_and_accuracy(capsys):
+    X, y = nn.data.tutorial()
+    model = nn.tutorial_network()
+    opt = nn.SGD(model.parameters(), lr=1.0)
+    nn.fit(model, X, y, loss="sum_of_squares", optimizer=opt, epochs=5, desc="xor")
+    err = capsys.readouterr().err
+    assert "xor" in err and "loss=" in err and "acc=" in err and "5/5" in err
+    nn.fit(model, X, y, loss="sum_of_squares", optimizer=nn.SGD(model.parameters(), lr=1.0), epochs=5,
+           progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_accuracy_choice():
+    X = np.array([[0.0], [1.0], [2.0]])
+    model = nn.MLP(1, [1], seed=0)
+    opt = nn.SGD(model.parameters(), lr=0.01)
+    regression = nn.fit(model, X, [0.5, 2.0, 3.0], loss="mse", optimizer=opt, epochs=2, progress=False)
+    assert regression.accuracy == []
+    custom = nn.fit(model, X, [0.5, 2.0, 3.0], loss="mse", optimizer=opt, epochs=2, progress=False,
+                    accuracy=lambda out, y: 0.25)
+    assert custom.accuracy == [0.25, 0.25]
+    none = nn.fit(model, X, [0.0, 1.0, 1.0], loss="mse", optimizer=opt, epochs=1, progress=False,
+                  accuracy=None)
+    assert none.accuracy == []
+
+
+def test_custom_loss_callable():
+    X, y = nn.data.tutorial()
+    model = nn.tutorial_network()
+    calls = []
+
+    def loss(preds, targets):
+        calls.append((len(preds), targets.tolist()))
+        return nn.sum_of_squares(preds, targets)
+
+    nn.fit(model, X, y, loss=loss, optimizer=nn.SGD(model.parameters(), lr=1.0), epochs=2, progress=False)
+    assert calls == [(4, [0.0, 1.0, 1.0, 0.0])] * 2
+
+
+def test_predict_runs_without_a_graph_and_matches_calls():
+    model = nn.MLP(2, [3, 2], seed=1)
+    X = np.array([[0.5, -0.5], [1.0, 2.0]])
+    out = nn.predict(model, X)
+    assert out.shape == (2, 2) and out.dtype == float
+    np.testing.assert_allclose(out, [[v.data for v in model(list(r))] for r in X], rtol=0)
+    modes, made = [], []
+
+    class Probe:
+        nin = 2
+
+        def __call__(self, x):
+            modes.append(autograd.is_grad_enabled())
+            made.append(Value(x[0]) * x[1])
+            return made[-1]
+
+    probe_out = nn.predict(Probe(), X)
+    assert modes == [False, False] and autograd.is_grad_enabled()
+    assert all(v.is_leaf for v in made)  # no graph was recorded
+    assert probe_out.tolist() == [-0.25, 2.0]
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(X=np.zeros((4, 2))), ValueError, r"X must have shape \(samples, 3\)"),
+    (dict(X=np.array([[1, 2, np.nan]] * 4)), ValueError, "non-finite number in row 0"),
+    (dict(X=[["a", "b", "c"]] * 4), TypeError, "X must hold real numbers"),
+    (dict(y=[0, 1]), ValueError, r"one target per row of X \(4\)"),
+    (dict(loss="l1"), ValueError, "unknown loss 'l1'"),
+    (dict(loss=3), TypeError, "loss must be a name or a callable"),
+    (dict(optimizer="sgd"), TypeError, "optimizer must be an nn optimizer"),
+    (dict(epochs=0), ValueError, "epochs must be a positive int"),
+    (dict(batch_size=5), ValueError, r"batch_size must be an int in 1..4 or None"),
+    (dict(l2=-1.0), ValueError, "l2 must be a finite number >= 0"),
+    (dict(accuracy="yes"), TypeError, "accuracy must be 'auto', None or a callable"),
+])
+def test_fit_argument_errors(kwargs, error, match):
+    X, y = nn.data.tutorial()
+    model = nn.tutorial_network()
+    args = dict(X=X, y=y, loss="mse", optimizer=nn.SGD(model.parameters(), lr=1.0), epochs=1, progress=False)
+    args.update(kwargs)
+    with pytest.raises(error, match=match):
+        nn.fit(model, args.pop("X"), args.pop("y"), **args)
+
+
+def test_a_non_finite_loss_stops_with_the_step():
+    X = np.array([[1.0]])
+    model = nn.MLP(1, [1], seed=0)
+    opt = nn.SGD(model.parameters(), lr=1e200)
+    with pytest.raises((FloatingPointError, OverflowError), match="step 1|overflow|inf"):
+        nn.fit(model, X, [1e200], loss="mse", optimizer=opt, epochs=5, progress=False)
+
+
+def test_predict_rejects_a_single_sample():
+    with pytest.raises(ValueError, match=r"shape \(samples, 2\)"):
+        nn.predict(nn.MLP(2, [1]), np.array([1.0, 2.0]))
+
+
+def test_predict_names_a_model_that_returns_no_values():
+    class Plain:
+        nin = 1
+
+        def __call__(self, x):
+            return 2.0
+
+    with pytest.raises(TypeError, match="must return a Value or a list of Values per sample, got 2.0"):
+        nn.predict(Plain(), np.array([[1.0]]))
