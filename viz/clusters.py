@@ -75,7 +75,8 @@ def find_clusters(nodes: list[Value]) -> list[Cluster]:
         if v.is_leaf and "." in v.label:
             parts = v.label.split(".")
             prefixes.update(".".join(parts[:k]) for k in range(1, len(parts)))
-    candidates = {i for i, v in enumerate(nodes) if not v.is_leaf and v.label in prefixes}
+    prefixes.discard("")
+    candidates = {i for i, v in enumerate(nodes) if not v.is_leaf and v.label and v.label in prefixes}
     # A candidate is real when its cone (stopped at the other candidates) holds one of its
     # parameters; the cones are then recomputed stopping only at the real ones.
     real = {i for i in candidates if _cone(nodes, index, i, candidates - {i}).params}

@@ -47,15 +47,16 @@ def dot_quote(escaped: str) -> str:
 
 
 _RECORD = {"\\": "\\\\", "{": "\\{", "}": "\\}", "|": "\\|", "<": "\\<", ">": "\\>",
-           "&": "&amp;", "\n": "\\n"}
+           "&": "&amp;", "\n": "\\n", " ": "&#32;"}
 
 
 def record_text(text: str) -> str:
     """Text for one field of a ``shape=record`` label, or a whole plain label (then wrapped
     by :func:`dot_quote`); Graphviz drops the backslash before ``{|}<>`` in plain labels too.
-
-    Spaces become hard spaces so a label's own spacing survives; ``&`` becomes ``&amp;``
-    because Graphviz decodes HTML entities even in plain labels.
+    Spaces become ``&#32;``, decoded only after the record is split into fields: Graphviz
+    2.43's record parser drops or moves a space that follows a multi-byte character, and
+    collapses runs of them. ``&`` becomes ``&amp;`` because Graphviz decodes HTML entities
+    even in plain labels.
     """
     return "".join(_RECORD.get(ch, ch) for ch in printable(text))
 

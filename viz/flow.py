@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from autograd import Value, topo_order
 
+from .escape import printable
 from .style import fmt
 
 __all__ = ["Step", "Trace", "trace", "node_names", "rule_text"]
@@ -48,10 +49,19 @@ class Trace:
         return [s for s in self.steps if s.node == node]
 
 
-def node_names(nodes: list[Value]) -> list[str]:
-    """A short name per node: its label, ``(2)`` for a constant 2, else ``v<topo index>``."""
-    return [v.label if v.label else (f"({fmt(v.data)})" if v.is_constant else f"v{i}")
-            for i, v in enumerate(nodes)]
+def node_names(nodes: list[Value], one_line: bool = True) -> list[str]:
+    """A short name per node: its label, ``(2)`` for a constant 2, else ``v<topo index>``.
+
+    Labels go through :func:`printable`; with ``one_line`` a newline is shown as ``\\n`` so
+    a name never breaks a line of text.
+    """
+    def name(i: int, v: Value) -> str:
+        if not v.label:
+            return f"({fmt(v.data)})" if v.is_constant else f"v{i}"
+        text = printable(v.label)
+        return text.replace("\n", "\\n") if one_line else text
+
+    return [name(i, v) for i, v in enumerate(nodes)]
 
 
 _TOKEN = re.compile(r"\b(a|b|p|out)\b")

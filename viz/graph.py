@@ -81,8 +81,9 @@ def analyse(root: Value, params: Iterable[Value] | None, has_grad: bool | None,
     for i, v in enumerate(nodes):
         for slot, (child, local) in enumerate(zip(v._prev, v.local_grads())):
             edges.append(Edge(i, slot, index[child], local, local * v.grad if has_grad else None))
-    return Layout(root, nodes, node_names(nodes), [kind_of(v, root, pset) for v in nodes], edges,
-                  has_grad, largest(e.flow for e in edges))
+    kinds = [kind_of(v, root, pset) for v in nodes]
+    return Layout(root, nodes, node_names(nodes, one_line=False), kinds, edges, has_grad,
+                  largest(e.flow for e in edges))
 
 
 def grad_line(layout: Layout, i: int, into: list[Edge]) -> str:
@@ -165,7 +166,7 @@ def scalar_view(lay: Layout, b: Builder, where: Callable[[int], object], keep: C
     """
     home = {j: c.name + "." for c in clusters for j in c.members}
     short = lambda i: (lay.names[i][len(home[i]):] if i in home and lay.names[i].startswith(home[i])
-                       else lay.names[i])
+                       and len(lay.names[i]) > len(home[i]) else lay.names[i])
     into = lay.incoming()
     by_node: dict[int, list[Edge]] = {}
     for e in lay.edges:
