@@ -71,8 +71,8 @@
     if (current >= frames.length - 1) show(0);
     playButton.textContent = "pause";
     timer = setInterval(function () {
-      if (current >= frames.length - 1) { stop(); return; }
       show(current + 1);
+      if (current >= frames.length - 1) stop();
     }, data.interval);
   }
 

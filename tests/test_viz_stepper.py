@@ -1,0 +1,135 @@
+"""The backward step-through page: its frames against the engine, then in headless Chromium."""
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+from test_viz_support import small_expression
+
+from autograd import Value, topo_order
+from viz import stepper_html, write_stepper
+from viz.flow import trace
+from viz.stepper import frames
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def last_number(text: str) -> float:
+    return float(re.findall(r"-?\d+(?:\.\d*)?(?:e[+-]?\d+)?", text)[-1])
+
+
+def test_frames_follow_backward_and_end_at_the_engine_grads():
+    o, vals = small_expression()
+    o.backward()
+    nodes = topo_order(o)
+    fs = frames(trace(o))
+    assert [f["node"] for f in fs] == [f"v{i}" for i in reversed(range(len(nodes)))]
+    shown = {}
+    for f in fs:
+        i = int(f["node"][1:])
+        v = nodes[i]
+        assert f["edges"] == ([f"e{i}op"] + [f"e{i}_{s}" for s in range(len(v._prev))] if v._prev else [])
+        # a node passes its grad on only once all of its users have passed theirs to it
+        if f is not fs[0] and not v.is_constant:
+            assert math.isclose(last_number(shown[f["node"]]), v.grad, rel_tol=1e-3, abs_tol=1e-12)
+        shown.update(f["set"])
+        assert len(f["lines"]) == (3 * len(v._prev) if v._prev else 1) + (f is fs[0])
+    for i, v in enumerate(nodes):
+        if not v.is_constant:
+            assert math.isclose(last_number(shown[f"v{i}"]), v.grad, rel_tol=1e-3, abs_tol=1e-12)
+
+
+def test_page_is_self_contained(tmp_path):
+    o, _ = small_expression()
+    page = write_stepper(o, tmp_path / "step.html").read_text(encoding="utf-8")
+    assert page.count("<svg") == 1 and page.count("<script") == 2 and page.count("<style>") == 1
+    without_ns = re.sub(r'xmlns(:xlink)?="http://www\.w3\.org/[^"]*"', "", page)
+    assert "http:" not in without_ns and "https:" not in without_ns
+    assert not re.search(r"<(script|link|img)[^>]*(src|href)=", page)
+
+
+def test_bad_arguments():
+    with pytest.raises(TypeError, match="write_stepper"):
+        stepper_html("x")
+    with pytest.raises(ValueError, match="interval_ms"):
+        stepper_html(Value(1.0) * 2, interval_ms=0)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright import sync_api as sync
+
+    assert Path(CHROMIUM).exists(), "the browser test needs Debian's chromium at /usr/bin/chromium"
+    with sync.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def test_step_through_in_a_real_browser(browser, tmp_path):
+    o, vals = small_expression()
+    o.backward()
+    nodes = topo_order(o)
+    t = trace(o)
+    path = write_stepper(o, tmp_path / "step.html", interval_ms=40)
+    page = browser.new_page(viewport={"width": 1300, "height": 800})
+    requests, errors = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+
+    def current() -> str:
+        return page.eval_on_selector(".node.current", "e => e.id")
+
+    def grads() -> dict:
+        return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('g.node')]
+            .map(g => [g.id, [...g.querySelectorAll('text')].map(t => t.textContent)
+            .find(s => s.startsWith('grad'))]).filter(([id, s]) => s !== undefined))""")
+
+    def box(node_id: str):
+        return page.eval_on_selector(f"#{node_id}", "e => { const b = e.getBBox(); return [b.x, b.y]; }")
+
+    order = [f"v{i}" for i in reversed(range(len(nodes)))]
+    assert current() == order[0]
+    first = grads()
+    assert first[order[0]] == "grad 1"
+    assert sum(1 for s in first.values() if s == "grad ?") < len(first) - 1  # the root's operands got theirs
+    where = box("v0")
+
+    page.click("#next")
+    assert current() == order[1]
+    active = page.eval_on_selector_all(".edge.active", "es => es.map(e => e.id)")
+    i = int(order[1][1:])
+    assert sorted(active) == sorted([f"e{i}op"] + [f"e{i}_{s}" for s in range(len(nodes[i]._prev))])
+    after = grads()
+    for s in t.steps_of(i):
+        if not nodes[s.child].is_constant:
+            assert math.isclose(last_number(after[f"v{s.child}"]), s.total, rel_tol=1e-3)
+    assert "×" in page.text_content("#arith")
+
+    page.keyboard.press("ArrowRight")
+    assert current() == order[2]
+    page.keyboard.press("ArrowLeft")
+    assert current() == order[1]
+    assert box("v0") == where  # nothing moves between frames
+
+    page.eval_on_selector("#slider", "e => { e.value = '4'; e.dispatchEvent(new Event('input')); }")
+    assert current() == order[4]
+
+    page.keyboard.press("End")
+    final = grads()
+    for k, v in enumerate(nodes):
+        if not v.is_constant:
+            assert math.isclose(last_number(final[f"v{k}"]), v.grad, rel_tol=1e-3, abs_tol=1e-12), (k, final)
+    assert page.text_content("#counter") == f"step {len(nodes)} / {len(nodes)}"
+
+    page.keyboard.press("Home")
+    page.click("#play")
+    page.wait_for_function(f"document.body.dataset.step === '{len(nodes) - 1}'", timeout=10_000)
+    assert page.text_content("#play") == "play"  # it stopped by itself at the end
+    assert errors == []
+    assert requests == [path.as_uri()]  # nothing fetched from anywhere
+    page.close()
