@@ -39,15 +39,29 @@ SIZES = [16, 16, 1]
 
 @dataclass
 class Run:
-    """One engine's training run: loss and batch accuracy per step, and the time it took."""
+    """One engine's training run: loss and batch accuracy per step, and each step's seconds."""
 
     losses: list[float]
     accuracy: list[float]
-    seconds: float
+    step_seconds: list[float]
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.step_seconds)
 
     @property
     def per_step(self) -> float:
-        return self.seconds / len(self.losses)
+        """Mean seconds per step: the figure compared (it includes every garbage collection)."""
+        return self.seconds / len(self.step_seconds)
+
+    @property
+    def median_step(self) -> float:
+        """Median seconds per step: less moved by other jobs on the machine."""
+        return float(np.median(self.step_seconds))
+
+
+def _durations(start: float, ends: list[float]) -> list[float]:
+    return np.diff([start] + ends).tolist()
 
 
 def make_data(seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
@@ -73,11 +87,12 @@ def train_chainrule(
     for p, w in zip(model.parameters(), weights, strict=True):
         p.data = w
     optimizer = nn.SGD(model.parameters(), lr=learning_rate)
+    ends: list[float] = []
     gc.collect()
     start = time.perf_counter()
-    history = nn.fit(model, X, y, loss="hinge", optimizer=optimizer, epochs=steps, l2=ALPHA, progress=False)
-    seconds = time.perf_counter() - start
-    return Run(history.loss, history.accuracy, seconds), model
+    history = nn.fit(model, X, y, loss="hinge", optimizer=optimizer, epochs=steps, l2=ALPHA, progress=False,
+                     callbacks=[lambda info: ends.append(time.perf_counter())])
+    return Run(history.loss, history.accuracy, _durations(start, ends)), model
 
 
 def train_micrograd(X: np.ndarray, y: np.ndarray, weights: list[float], steps: int) -> Run:
@@ -91,7 +106,7 @@ def train_micrograd(X: np.ndarray, y: np.ndarray, weights: list[float], steps: i
     for p, w in zip(params, weights):
         p.data = w
     rows, targets = X.tolist(), y.tolist()
-    losses, accuracy = [], []
+    losses, accuracy, ends = [], [], []
     gc.collect()
     start = time.perf_counter()
     for k in range(steps):
@@ -106,7 +121,8 @@ def train_micrograd(X: np.ndarray, y: np.ndarray, weights: list[float], steps: i
             p.data -= lr * p.grad
         losses.append(total.data)
         accuracy.append(float(np.mean([(t > 0) == (s.data > 0) for t, s in zip(targets, scores)])))
-    return Run(losses, accuracy, time.perf_counter() - start)
+        ends.append(time.perf_counter())
+    return Run(losses, accuracy, _durations(start, ends))
 
 
 def train_torch(X: np.ndarray, y: np.ndarray, weights: list[float], steps: int) -> Run:
@@ -140,7 +156,7 @@ def train_torch(X: np.ndarray, y: np.ndarray, weights: list[float], steps: int) 
             x = out
         return x[0]
 
-    losses, accuracy = [], []
+    losses, accuracy, ends = [], [], []
     gc.collect()
     start = time.perf_counter()
     for k in range(steps):
@@ -156,7 +172,12 @@ def train_torch(X: np.ndarray, y: np.ndarray, weights: list[float], steps: int) 
                 p -= lr * p.grad
         losses.append(total.item())
         accuracy.append(float(np.mean([(t > 0) == (s.item() > 0) for t, s in zip(targets, scores)])))
-    return Run(losses, accuracy, time.perf_counter() - start)
+        ends.append(time.perf_counter())
+    return Run(losses, accuracy, _durations(start, ends))
+
+
+def _timing(run: Run) -> str:
+    return f"{run.per_step * 1e3:8.1f} ms/step (median {run.median_step * 1e3:.1f})"
 
 
 def _max_diff(a: list[float], b: list[float]) -> float:
@@ -180,8 +201,8 @@ def main(argv: list[str] | None = None) -> None:
     ours, model = train_chainrule(X, y, weights, args.steps)
     predicted = nn.predict(model, X)
     final_acc = float(np.mean((predicted > 0) == (y > 0)))
-    print(f"chainrule: {args.steps} steps, {ours.per_step * 1e3:8.1f} ms/step, loss {ours.losses[0]:.4f} -> "
-          f"{ours.losses[-1]:.4f}, final training accuracy {final_acc:.0%}")
+    print(f"chainrule: {args.steps} steps, {_timing(ours)}, "
+          f"loss {ours.losses[0]:.4f} -> {ours.losses[-1]:.4f}, final training accuracy {final_acc:.0%}")
 
     summary = [f"chainrule {ours.per_step * 1e3:.1f} ms/step", f"accuracy {final_acc:.0%}"]
     # micrograd before torch: importing torch's thousands of objects would slow the collector.
@@ -193,7 +214,7 @@ def main(argv: list[str] | None = None) -> None:
         peer = train(X, y, weights, steps)
         ratio = peer.per_step / ours.per_step
         diff = _max_diff(ours.losses, peer.losses)
-        print(f"{name + ':':10} {steps} steps, {peer.per_step * 1e3:8.1f} ms/step, "
+        print(f"{name + ':':10} {steps} steps, {_timing(peer)}, "
               f"max |loss - chainrule's| over those steps {diff:.2e}; chainrule {ratio:.1f}x faster per step")
         summary.append(f"{name} {peer.per_step * 1e3:.1f} ms/step ({steps} steps, max loss diff {diff:.1e}) "
                        f"-> {name}/chainrule = {ratio:.1f}x")
