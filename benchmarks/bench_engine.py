@@ -144,7 +144,11 @@ def torch_engine() -> Engine:
 # -- measurements ------------------------------------------------------------------------------
 
 
-def time_step(engine: Engine, spec: GraphSpec, gc_enabled: bool = True) -> float:
+Clock = Callable[[], float]
+
+
+def time_step(engine: Engine, spec: GraphSpec, gc_enabled: bool = True,
+              clock: Clock = time.perf_counter) -> float:
     """Seconds for one forward + backward, with the cyclic collector on or off.
 
     The leaves are made before the clock starts and the graph is torn down after it stops
@@ -157,10 +161,10 @@ def time_step(engine: Engine, spec: GraphSpec, gc_enabled: bool = True) -> float
     if not gc_enabled:
         gc.disable()
     try:
-        start = time.perf_counter()
+        start = clock()
         root = build_graph(spec, leaves)
         engine.backward(root)
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
     finally:
         if was_enabled:
             gc.enable()
@@ -169,17 +173,18 @@ def time_step(engine: Engine, spec: GraphSpec, gc_enabled: bool = True) -> float
     return elapsed
 
 
-def best_times(engines: Sequence[Engine], spec: GraphSpec, reps: int, gc_enabled: bool = True) -> dict:
+def best_times(engines: Sequence[Engine], spec: GraphSpec, reps: int, gc_enabled: bool = True,
+               clock: Clock = time.perf_counter) -> dict:
     """Best of ``reps`` forward + backward times per engine, after one warm-up each.
 
     Repetitions alternate between engines, so drift in the machine's speed hits them alike.
     """
     for engine in engines:
-        time_step(engine, spec, gc_enabled)
+        time_step(engine, spec, gc_enabled, clock)
     best = {engine.name: math.inf for engine in engines}
     for _ in range(reps):
         for engine in engines:
-            best[engine.name] = min(best[engine.name], time_step(engine, spec, gc_enabled))
+            best[engine.name] = min(best[engine.name], time_step(engine, spec, gc_enabled, clock))
     return best
 
 
@@ -270,6 +275,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ops", type=int, help="graph size (default 100,000; 10,000 with --quick)")
     parser.add_argument("--reps", type=int, help="timed repetitions per engine (default 7; 3 with --quick)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--clock", choices=["perf_counter", "process_time"], default="perf_counter",
+                        help="process_time counts only this process's CPU time: steadier on a busy machine")
     args = parser.parse_args(argv)
     ops = args.ops or (10_000 if args.quick else 100_000)
     reps = args.reps or (3 if args.quick else 7)
@@ -283,14 +290,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"machine: {machine()}; load average {load}; gc thresholds {gc.get_threshold()}")
     print(f"graph: {spec.ops:,} ops = {len(spec.neurons):,} neurons x (relu of {fan_in} products summed)"
           f" + pairwise sum; {len(spec.leaf_values):,} shared leaves; seed {args.seed}")
+    clock = getattr(time, args.clock)
     print(f"timing: forward + backward, best of {reps} (torch: {torch_reps}) after a warm-up, "
-          "time.perf_counter")
+          f"time.{args.clock}")
 
     chainrule, micrograd = chainrule_engine(), micrograd_engine()
     checked = check_agreement(chainrule, [micrograd], make_spec(ops=5_000, seed=args.seed + 1))
 
-    gc_on = best_times([chainrule, micrograd], spec, reps, gc_enabled=True)
-    gc_off = best_times([chainrule, micrograd], spec, reps, gc_enabled=False)
+    gc_on = best_times([chainrule, micrograd], spec, reps, gc_enabled=True, clock=clock)
+    gc_off = best_times([chainrule, micrograd], spec, reps, gc_enabled=False, clock=clock)
     mem = {engine.name: bytes_per_node(engine, spec) for engine in (chainrule, micrograd)}
     drop = {engine.name: teardown(engine, spec) for engine in (chainrule, micrograd)}
 
@@ -301,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch = torch_engine()
     heap_after = len(gc.get_objects())
     check_agreement(chainrule, [torch], make_spec(ops=5_000, seed=args.seed + 1))
-    beside_torch = best_times([chainrule, torch], spec, torch_reps)
+    beside_torch = best_times([chainrule, torch], spec, torch_reps, clock=clock)
 
     def ops_per_s(t: float) -> str:
         return f"{spec.ops / t:,.0f}"
