@@ -11,9 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_history", "plot_decision_boundary", "require_matplotlib"]
+__all__ = ["plot_history", "plot_decision_boundary", "decision_figure", "decision_grid", "require_matplotlib"]
 
 FORMATS = (".png", ".svg", ".pdf")
+CLASS0_REGION = "#F5D9A6"  # light orange
+CLASS1_REGION = "#A9CCE8"  # light blue
 
 
 def require_matplotlib():
@@ -86,17 +88,15 @@ def decision_grid(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, re
     return xx, yy, zz.reshape(xx.shape)
 
 
-def plot_decision_boundary(path: str | Path, predict: Callable[[np.ndarray], np.ndarray], X, y, *,
-                           resolution: int = 200, threshold: float = 0.0,
-                           title: str = "decision boundary") -> Path:
-    """The classes ``predict`` assigns over the plane of X, with the data on top.
+def decision_figure(predict: Callable[[np.ndarray], np.ndarray], X, y, *, resolution: int = 200,
+                    threshold: float = 0.0, title: str = "decision boundary"):
+    """The decision-boundary figure as matplotlib ``(fig, ax)``, for callers who adjust it.
 
     ``predict(points)`` takes an (n, 2) array and returns n scores; a point is class 1 where
     the score exceeds ``threshold`` (0 for a tanh or hinge model, 0.5 for a sigmoid). The
-    region where the score is above the threshold is blue, below is orange; ``y`` colours
-    the data points the same way (labels -1/0 vs 1).
+    region above the threshold is light blue, below it light orange, the boundary a dark line;
+    ``y`` marks the data points the same way (label > 0 is class 1: labels 1 vs 0 or -1).
     """
-    path = _target(path)
     X = np.asarray(X, dtype=float)
     y = np.asarray(y).reshape(-1)
     if X.ndim != 2 or X.shape[1] != 2:
@@ -109,17 +109,29 @@ def plot_decision_boundary(path: str | Path, predict: Callable[[np.ndarray], np.
     plt = require_matplotlib()
     from matplotlib.colors import ListedColormap
 
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    regions = ListedColormap(["#F5D9A6", "#A9CCE8"])  # light orange (class 0), light blue (class 1)
+    fig, ax = plt.subplots(figsize=(5, 4.5), dpi=100)
+    regions = ListedColormap([CLASS0_REGION, CLASS1_REGION])
     ax.pcolormesh(xx, yy, (zz > threshold).astype(float), cmap=regions, vmin=0, vmax=1, shading="auto")
-    ax.contour(xx, yy, zz, levels=[threshold], colors="#333333", linewidths=1.0)
-    positive = y > 0  # labels 1 vs 0 or -1
+    if zz.min() < threshold < zz.max():
+        ax.contour(xx, yy, zz, levels=[threshold], colors="#333333", linewidths=1.0)
+    positive = y > 0
     dots = {"edgecolors": "k", "s": 22}
     ax.scatter(X[~positive, 0], X[~positive, 1], c="#E69F00", marker="s", label="class 0", **dots)
     ax.scatter(X[positive, 0], X[positive, 1], c="#0072B2", marker="o", label="class 1", **dots)
     ax.set(xlim=(xx.min(), xx.max()), ylim=(yy.min(), yy.max()), title=title)
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    return fig, ax
+
+
+def plot_decision_boundary(path: str | Path, predict: Callable[[np.ndarray], np.ndarray], X, y, *,
+                           resolution: int = 200, threshold: float = 0.0,
+                           title: str = "decision boundary") -> Path:
+    """The classes ``predict`` assigns over the plane of X, with the data on top, written to
+    ``path`` (PNG/SVG/PDF); see :func:`decision_figure` for the colours."""
+    path = _target(path)
+    fig, _ = decision_figure(predict, X, y, resolution=resolution, threshold=threshold, title=title)
+    plt = require_matplotlib()
+    fig.savefig(path, dpi=fig.dpi)
     plt.close(fig)
     return path

@@ -1,0 +1,82 @@
+"""Training plots: files that are real PNG/SVG, and a decision boundary coloured as predict says."""
+
+import re
+import sys
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from viz import plot_decision_boundary, plot_history
+from viz.plots import CLASS0_REGION, CLASS1_REGION, decision_figure
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def rgb(hex_colour: str) -> np.ndarray:
+    return np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+
+
+def test_history_png_and_svg(tmp_path):
+    loss = [1 / (k + 1) for k in range(50)]
+    acc = [min(1.0, k / 40) for k in range(50)]
+    png = plot_history(tmp_path / "h.png", loss, acc)
+    assert png.read_bytes()[:8] == PNG
+    svg = plot_history(tmp_path / "h.svg", loss, acc, title="moons")
+    assert ET.parse(svg).getroot().tag.endswith("svg")
+    # matplotlib draws text as paths and keeps each string in a comment beside it
+    comments = re.findall(r"<!-- (.*?) -->", svg.read_text(encoding="utf-8"))
+    assert {"moons: loss", "moons: accuracy", "step", "loss", "accuracy"} <= set(comments)
+    log = plot_history(tmp_path / "log.svg", loss, log_loss=True)
+    assert "moons: accuracy" not in log.read_text(encoding="utf-8")
+    import matplotlib.image as mpimg
+    one = mpimg.imread(png)
+    two = mpimg.imread(plot_history(tmp_path / "h2.png", loss))
+    assert one.shape != two.shape  # the accuracy panel widens the figure
+
+
+def test_decision_boundary_colours_match_predict(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, size=(40, 2))
+    # keep the data away from the probe points so markers do not cover them
+    X = X[np.abs(X[:, 1]) > 0.8]
+    y = np.where(X[:, 0] + 0.5 * X[:, 1] > 0, 1, -1)
+    predict = lambda P: P[:, 0] + 0.5 * P[:, 1]
+    path = plot_decision_boundary(tmp_path / "b.png", predict, X, y)
+    import matplotlib.image as mpimg
+    image = mpimg.imread(path)[:, :, :3]
+    fig, ax = decision_figure(predict, X, y)
+    height = image.shape[0]
+    assert image.shape[:2] == (int(fig.get_figheight() * fig.dpi), int(fig.get_figwidth() * fig.dpi))
+    probes = np.array([[-1.5, 0.0], [1.5, 0.0], [-0.8, 0.1], [0.8, -0.1], [0.6, 0.0], [-0.6, 0.2]])
+    for point, score in zip(probes, predict(probes)):
+        px, py = ax.transData.transform(point)
+        colour = image[int(round(height - py)), int(round(px))]
+        want = CLASS1_REGION if score > 0 else CLASS0_REGION
+        assert np.allclose(colour, rgb(want), atol=0.03), (point, score, colour)
+    other = plot_decision_boundary(tmp_path / "c.png", lambda P: -predict(P), X, y)
+    assert not np.array_equal(mpimg.imread(other), mpimg.imread(path))
+    svg = plot_decision_boundary(tmp_path / "b.svg", predict, X, y, threshold=0.0)
+    assert ET.parse(svg).getroot().tag.endswith("svg")
+
+
+def test_bad_inputs_are_named(tmp_path):
+    with pytest.raises(ValueError, match="suffix"):
+        plot_history(tmp_path / "h.txt", [1.0])
+    with pytest.raises(ValueError, match="loss must be a non-empty"):
+        plot_history(tmp_path / "h.png", [])
+    with pytest.raises(ValueError, match=r"X must have shape \(n, 2\)"):
+        plot_decision_boundary(tmp_path / "b.png", lambda P: P[:, 0], np.zeros((3, 3)), [0, 1, 0])
+    with pytest.raises(ValueError, match="one score per point"):
+        plot_decision_boundary(tmp_path / "b.png", lambda P: np.zeros(3), np.zeros((3, 2)), [0, 1, 0])
+
+
+def test_missing_matplotlib_names_the_extra(tmp_path, monkeypatch):
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+    with pytest.raises(ImportError, match=r"pip install chainrule\[plot\]"):
+        plot_history(tmp_path / "h.png", [1.0, 0.5])
+    with pytest.raises(ImportError, match=r"pip install chainrule\[plot\]"):
+        plot_decision_boundary(tmp_path / "b.png", lambda P: P[:, 0], np.zeros((2, 2)), [0, 1])
+    assert not (tmp_path / "h.png").exists()
