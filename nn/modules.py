@@ -2,9 +2,11 @@
 
 Names. A root module's ``name`` is its own (``'mlp'``, ``'layer'``, ``'neuron'`` or what
 the user gave); every module inside it is named by its path from the root, e.g.
-``layers.0.neurons.3``. Each parameter's ``label`` is its path too (``layers.0.neurons.3.w.1``,
-``layers.0.neurons.3.b``), the same string as its ``state_dict`` key, and each call labels a
-neuron's output node with the neuron's name, so a drawn graph can be read against the model.
+``layers.0.neurons.3``. Each parameter's ``label`` is its owner's name and its own
+(``layers.0.neurons.3.w.1``, ``layers.0.neurons.3.b``): inside a Layer or MLP that is its path,
+the same string as its ``state_dict`` key; a root Neuron's are ``neuron.w.0``, ..., while its
+keys are ``w.0``, .... Each call labels a neuron's output node with the neuron's name, so a
+drawn graph can be read against the model, and the output's label prefixes its parameters'.
 
 Inputs. A model is called on a list, tuple or 1-D numpy array of numbers or Values with
 exactly ``nin`` entries. Numbers become new leaf Values labelled ``x.<i>``, one per input
@@ -120,9 +122,11 @@ class Module:
     def _assign_names(self, root_name: str, path: str = "") -> None:
         """Name this module and its subtree by path from the root; label the parameters."""
         self.name = path or root_name
-        prefix = f"{path}." if path else ""
+        # Labels start with the owner's name, so a neuron's output label prefixes its
+        # parameters' labels even for a root neuron ('neuron' and 'neuron.w.0').
         for local, p in self._own_parameters():
-            p.label = prefix + local
+            p.label = f"{self.name}.{local}"
+        prefix = f"{path}." if path else ""
         for local, child in self._children():
             child._assign_names(root_name, prefix + local)
 

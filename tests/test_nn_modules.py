@@ -91,7 +91,12 @@ def test_standalone_modules_are_named_from_their_own_root():
     assert layer.neurons[1].w[0].label == "neurons.1.w.0"
     assert layer([1.0, 2.0])[2].label == "neurons.2"
     neuron = nn.Neuron(2)
-    assert neuron.name == "neuron" and [p.label for p in neuron.parameters()] == ["w.0", "w.1", "b"]
+    assert neuron.name == "neuron" and [p.label for p in neuron.parameters()] == ["neuron.w.0", "neuron.w.1",
+                                                                                 "neuron.b"]
+    assert [n for n, _ in neuron.named_parameters()] == ["w.0", "w.1", "b"]
+    assert list(neuron.state_dict()) == ["w.0", "w.1", "b"]
+    unit = nn.Neuron(2, name="unit")
+    assert unit([1.0, 2.0]).label == "unit" and unit.w[1].label == "unit.w.1"
     assert nn.MLP(2, [1], name="tiny").name == "tiny"
 
 

@@ -187,3 +187,10 @@ def test_predict_names_a_model_that_returns_no_values():
 
     with pytest.raises(TypeError, match="must return a Value or a list of Values per sample, got 2.0"):
         nn.predict(Plain(), np.array([[1.0]]))
+
+
+def test_package_docstring_example_runs():
+    import doctest
+
+    result = doctest.testmod(nn, verbose=False)
+    assert result.attempted >= 3 and result.failed == 0
