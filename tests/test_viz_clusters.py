@@ -1,0 +1,83 @@
+"""Finding nn modules from labels alone: cluster members, inputs and layer calls."""
+
+from test_viz_support import tutorial_by_hand
+
+import nn
+from autograd import Value, topo_order
+from viz.clusters import find_clusters, layer_calls
+
+
+def names_of(nodes, idx):
+    return sorted(nodes[i].label or nodes[i]._op or repr(nodes[i].data) for i in idx)
+
+
+def test_tutorial_clusters_members_and_inputs():
+    out, xs, hidden = tutorial_by_hand()
+    loss = (out - 1.0) ** 2
+    nodes = topo_order(loss)
+    clusters = find_clusters(nodes)
+    assert [c.name for c in clusters] == [f"layers.0.neurons.{j}" for j in range(4)] + ["layers.1.neurons.0"]
+    for j, c in enumerate(clusters[:4]):
+        assert nodes[c.output] is hidden[j]
+        assert [nodes[i] for i in c.inputs] == xs
+        assert names_of(nodes, c.params) == [f"layers.0.neurons.{j}.w.{i}" for i in range(3)]
+        # 3 weights, 3 products, 2 sums, the sigmoid: the whole neuron and nothing else
+        assert len(c.members) == 9 and all(nodes[i] not in xs for i in c.members)
+    last = clusters[4]
+    assert [nodes[i] for i in last.inputs] == hidden
+    # the loss is outside every module, and so is its constant 1.0
+    inside = {i for c in clusters for i in c.members}
+    assert nodes.index(loss) not in inside and nodes.index(loss._prev[0]) not in inside
+    calls = layer_calls(nodes, clusters)
+    assert [(call.name, call.clusters) for call in calls] == [("layers.0", [0, 1, 2, 3]), ("layers.1", [4])]
+
+
+def test_labelled_nodes_without_parameters_are_not_modules():
+    x = Value(1.0, label="x")
+    w = Value(2.0, label="net.w.0")
+    h = x * w
+    h.label = "hidden"  # labelled, but no parameter is named hidden.*
+    out = (h + 1).tanh()
+    out.label = "net"
+    nodes = topo_order(out)
+    clusters = find_clusters(nodes)
+    assert [c.name for c in clusters] == ["net"]
+    assert names_of(nodes, clusters[0].members) == sorted(["+", "1.0", "hidden", "net", "net.w.0"])
+    assert [nodes[i] for i in clusters[0].inputs] == [x]
+
+
+def test_two_calls_with_constant_inputs_form_two_layer_calls():
+    ws = [[Value(0.5, label=f"layers.0.neurons.{j}.w.{i}") for i in range(2)] for j in range(2)]
+
+    def layer(x):
+        outs = []
+        for j in range(2):
+            h = (ws[j][0] * x[0] + ws[j][1] * x[1]).relu()
+            h.label = f"layers.0.neurons.{j}"
+            outs.append(h)
+        return outs
+
+    a, b = layer([1.0, 2.0]), layer([3.0, 4.0])  # plain numbers: constants inside each neuron
+    total = (a[0] + a[1]) * (b[0] + b[1])
+    nodes = topo_order(total)
+    clusters = find_clusters(nodes)
+    assert len(clusters) == 4 and all(c.inputs == [] for c in clusters)
+    calls = layer_calls(nodes, clusters)
+    groups = sorted(sorted(nodes[clusters[k].output] for k in call.clusters) for call in calls)
+    assert groups == sorted([sorted(a), sorted(b)])
+
+
+def test_real_mlp_one_cluster_per_neuron_call():
+    model = nn.MLP(3, [4, 2], seed=1)
+    outs = model([1.0, -1.0, 0.5]) + model([0.0, 2.0, -0.5])
+    total = outs[0] + outs[1] + outs[2] + outs[3]
+    nodes = topo_order(total)
+    clusters = find_clusters(nodes)
+    assert len(clusters) == 2 * (4 + 2)
+    params = {p: name for name, p in model.named_parameters()}
+    for c in clusters:
+        for i in c.params:
+            assert params[nodes[i]].startswith(c.name + ".")
+    calls = layer_calls(nodes, clusters)
+    assert sorted((call.name, len(call.clusters)) for call in calls) == [
+        ("layers.0", 4), ("layers.0", 4), ("layers.1", 2), ("layers.1", 2)]
