@@ -71,11 +71,19 @@ def load_state_dict(module: Any, state: Any, where: str = "load_state_dict") -> 
 
 
 def save(module: Any, path: str | os.PathLike) -> None:
-    """Write ``module``'s parameters to ``path`` as chainrule JSON."""
-    doc = {"format": FORMAT, "version": VERSION, "model": repr(module), "parameters": state_dict(module)}
+    """Write ``module``'s parameters to ``path`` as chainrule JSON.
+
+    A non-finite parameter is a ValueError and nothing is written (JSON has no NaN, and
+    ``load`` would refuse it).
+    """
+    params = state_dict(module)
+    for name, v in params.items():
+        if not math.isfinite(v):
+            raise ValueError(f"save({os.fspath(path)!r}): parameter {name} is {v!r}; nothing written")
+    doc = {"format": FORMAT, "version": VERSION, "model": repr(module), "parameters": params}
+    text = json.dumps(doc, indent=1)
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(doc, f, indent=1, allow_nan=False)
-        f.write("\n")
+        f.write(text + "\n")
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

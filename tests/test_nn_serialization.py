@@ -134,3 +134,12 @@ def test_saved_file_is_plain_json_not_pickle(tmp_path):
     raw = path.read_bytes()
     assert raw.startswith(b"{") and b"\x80" not in raw
     assert set(json.loads(raw)) == {"format", "version", "model", "parameters"}
+
+
+def test_save_refuses_a_non_finite_parameter_and_writes_nothing(tmp_path):
+    m = model()
+    m.layers[1].neurons[0].b.data = float("nan")
+    path = tmp_path / "m.json"
+    with pytest.raises(ValueError, match="parameter layers.1.neurons.0.b is nan; nothing written"):
+        m.save(path)
+    assert not path.exists()
