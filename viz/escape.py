@@ -71,8 +71,9 @@ def html_text(text: str) -> str:
 
 def label_text(text: str) -> str:
     """Text for a Graphviz HTML-like label: entities, doubled backslashes, ``<BR/>`` lines."""
-    # Graphviz still expands \N, \G, \\ ... inside HTML-like labels after decoding them.
-    return html_text(text).replace("\\", "\\\\").replace("\n", "<BR/>")
+    # Graphviz still expands \N, \G, \\ ... inside HTML-like labels after decoding them,
+    # and its HTML lexer rejects a text that is only "]" or "]]" (a CDATA-end check).
+    return html_text(text).replace("\\", "\\\\").replace("]", "&#93;").replace("\n", "<BR/>")
 
 
 def html_label(markup: str) -> str:

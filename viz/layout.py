@@ -1,0 +1,177 @@
+"""What every graph view shares: the facts of one graph, node and edge text, DOT assembly.
+
+``analyse`` reads a graph once (names, kinds, each edge's local derivative and flow); the
+views (:mod:`viz.graph`, :mod:`viz.collapse`) turn that into DOT statements collected by a
+:class:`Builder`, and :func:`emit` writes them in a fixed order, nesting module clusters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from autograd import Value
+
+from .clusters import Cluster, layer_calls
+from .escape import dot_quote, html_label, label_text, record_text
+from .flow import node_names
+from .render import Graph
+from .style import KINDS, NO_GRAD, flow_colour, flow_width, fmt, kind_of, largest, looks_like_parameter
+
+__all__ = ["Edge", "Layout", "analyse", "grad_line", "value_label", "node_attrs", "edge_attrs",
+           "Builder", "emit", "new_graph"]
+
+MAX_TERMS = 4  # a grad shown as a sum lists at most this many terms
+
+
+@dataclass
+class Edge:
+    """Operand ``slot`` of node ``node`` is node ``child``; its local derivative and flow."""
+
+    node: int
+    slot: int
+    child: int
+    local: float
+    flow: float | None  # contribution = local * node.grad, None before backward
+
+
+@dataclass
+class Layout:
+    """What the builder needs to know about one graph, computed once."""
+
+    root: Value
+    nodes: list[Value]
+    names: list[str]
+    kinds: list[str]
+    edges: list[Edge]
+    has_grad: bool
+    largest: float
+
+    def incoming(self) -> dict[int, list[Edge]]:
+        """For each node, the edges bringing it gradient, in the order backward adds them."""
+        into: dict[int, list[Edge]] = {}
+        for e in sorted(self.edges, key=lambda e: (-e.node, e.slot)):
+            into.setdefault(e.child, []).append(e)
+        return into
+
+
+def analyse(root: Value, params: Iterable[Value] | None, has_grad: bool | None,
+            nodes: list[Value], clusters: list[Cluster]) -> Layout:
+    """Names, kinds and edges of the graph under ``root`` (``nodes`` in topological order).
+
+    Parameters are ``params`` if given, else the leaves inside module clusters and leaves
+    named as nn names parameters (``...w.<i>``, ``...b``); other leaves are inputs.
+    """
+    index = {v: i for i, v in enumerate(nodes)}
+    if params is not None:
+        pset = set(params)
+    else:
+        pset = {nodes[j] for c in clusters for j in c.params}
+        pset.update(v for v in nodes if v.is_leaf and looks_like_parameter(v.label))
+    if has_grad is None:
+        # backward() always leaves a non-zero grad on its root, so zero means "not run".
+        has_grad = root.grad != 0.0
+    edges = []
+    for i, v in enumerate(nodes):
+        for slot, (child, local) in enumerate(zip(v._prev, v.local_grads())):
+            edges.append(Edge(i, slot, index[child], local, local * v.grad if has_grad else None))
+    kinds = [kind_of(v, root, pset) for v in nodes]
+    return Layout(root, nodes, node_names(nodes, one_line=False), kinds, edges, has_grad,
+                  largest(e.flow for e in edges))
+
+
+def grad_line(layout: Layout, i: int, into: list[Edge]) -> str:
+    """``grad g``, ``grad = c1 + c2 = g`` where paths meet, or ``no grad yet``."""
+    if not layout.has_grad:
+        return "no grad yet"
+    g = layout.nodes[i].grad
+    if len(into) < 2:
+        return f"grad {fmt(g)}"
+    terms = [fmt(e.flow) for e in into[:MAX_TERMS]]
+    more = f" + … ({len(into)} terms)" if len(into) > MAX_TERMS else ""
+    return f"grad = {' + '.join(terms)}{more} = {fmt(g)}"
+
+
+def value_label(title: str, rows: list[str], grad_row: str | None) -> str:
+    """An HTML-like table: a bold title, then one row per line of text, then the grad row."""
+    parts = [f'<TR><TD><B>{label_text(title)}</B></TD></TR>'] if title else []
+    parts += [f"<TR><TD>{label_text(r)}</TD></TR>" for r in rows]
+    if grad_row is not None:
+        text = label_text(grad_row)
+        if grad_row == "no grad yet":
+            text = f'<FONT COLOR="{NO_GRAD}"><I>{text}</I></FONT>'
+        parts.append(f"<TR><TD>{text}</TD></TR>")
+    return html_label('<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
+                      + "".join(parts) + "</TABLE>")
+
+
+def node_attrs(kind: str) -> str:
+    """DOT attributes drawing a value node of ``kind``."""
+    shape, style, fill, pen = KINDS[kind]
+    attrs = f"shape={shape}"
+    if style:
+        attrs += f' style="{style}"'
+    if fill:
+        attrs += f' fillcolor="{fill}"'
+    if pen != 1.0 and pen:
+        attrs += f" penwidth={pen}"
+    return attrs
+
+
+def edge_attrs(flow: float | None, big: float, label: str | None) -> str:
+    """Colour, width and dashes for a flow (None before backward), and an optional label."""
+    attrs = f'color="{flow_colour(flow)}" penwidth={flow_width(flow, big)}'
+    if flow is not None and flow == 0:
+        attrs += ' style="dashed"'
+    if label:
+        attrs += f' label={html_label(label_text(label))} fontsize=10 fontcolor="#303030"'
+    return attrs
+
+
+class Builder:
+    """Collects DOT statements: nodes per cluster, edges at the end, in a fixed order."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[object, list[str]] = {}  # cluster key (None = top level) -> lines
+        self.edges: list[str] = []
+
+    def node(self, where: object, line: str) -> None:
+        self.nodes.setdefault(where, []).append(line)
+
+    def edge(self, line: str) -> None:
+        self.edges.append(line)
+
+
+def emit(g: Graph, b: Builder, lay: Layout, clusters: list[Cluster], mode: str) -> None:
+    """Top-level nodes, then layer-call boxes holding neuron boxes (mode "c") or neuron
+    nodes (mode "n", collapsed), then every edge."""
+    g.body.extend(b.nodes.get(None, []))
+    calls = layer_calls(lay.nodes, clusters)
+    in_layer = {k: m for m, call in enumerate(calls) for k in call.clusters}
+    for m, call in enumerate(calls):
+        g.body.append(f"\tsubgraph cluster_L{m} {{\n\t\tlabel={dot_quote(record_text(call.name))} "
+                      f'style="rounded,dashed" color="#9A9A9A" fontcolor="#606060"\n')
+        for k in call.clusters:
+            g.body.extend("\t" + line for line in _cluster_block(b, clusters, k, mode))
+        g.body.append("\t}\n")
+    for k in range(len(clusters)):
+        if k not in in_layer:
+            g.body.extend(_cluster_block(b, clusters, k, mode))
+    g.body.extend(b.edges)
+
+
+def _cluster_block(b: Builder, clusters: list[Cluster], k: int, mode: str) -> list[str]:
+    lines = b.nodes.get((mode, k), [])
+    if not lines or mode == "n":
+        return lines
+    return ([f"\tsubgraph cluster_{k} {{\n\t\tlabel={dot_quote(record_text(clusters[k].name))} "
+             f'style="rounded" color="#6A9A4A" fontcolor="#3A6A1A"\n']
+            + ["\t" + line for line in lines] + ["\t}\n"])
+
+
+def new_graph(rankdir: str, fmt_: str) -> Graph:
+    """An empty chainrule graph with the shared look."""
+    return Graph(name="chainrule", format=fmt_,
+                 graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35"},
+                 node_attr={"fontname": "Helvetica", "fontsize": "11"},
+                 edge_attr={"fontname": "Helvetica", "arrowsize": "0.6"})
