@@ -81,3 +81,25 @@ def test_real_mlp_one_cluster_per_neuron_call():
     calls = layer_calls(nodes, clusters)
     assert sorted((call.name, len(call.clusters)) for call in calls) == [
         ("layers.0", 4), ("layers.0", 4), ("layers.1", 2), ("layers.1", 2)]
+
+
+def test_standalone_neuron_and_layer():
+    neuron = nn.Neuron(2, activation="tanh", seed=0)
+    out = neuron([1.0, 2.0])
+    nodes = topo_order(out)
+    (c,) = find_clusters(nodes)
+    assert c.name == "neuron" and names_of(nodes, c.params) == ["neuron.b", "neuron.w.0", "neuron.w.1"]
+    layer = nn.Layer(2, 3, seed=0)
+    outs = layer([1.0, 2.0])
+    total = outs[0] + outs[1] + outs[2]
+    nodes = topo_order(total)
+    clusters = find_clusters(nodes)
+    assert [c.name for c in clusters] == ["neurons.0", "neurons.1", "neurons.2"]
+    assert [(call.name, call.clusters) for call in layer_calls(nodes, clusters)] == [("layer", [0, 1, 2])]
+
+
+def test_parameter_naming_rule():
+    from viz.style import looks_like_parameter
+
+    assert looks_like_parameter("layers.0.neurons.3.w.1") and looks_like_parameter("neuron.b")
+    assert not any(map(looks_like_parameter, ["b", "w", "w.1", "x.0", "layers.0.neurons.3", "web"]))

@@ -6,7 +6,8 @@ label ``L`` prefixes (as ``L + "."``) a parameter label in its backward cone is 
 module output. Its cluster is that cone, stopped at other module outputs and at leaves whose
 labels do not start with ``L + "."`` (the inputs); constants inside belong to the cluster.
 Each call is its own cluster. Neuron clusters named ``<layer>.neurons.<k>`` that read the
-same inputs form one call of the layer ``<layer>``.
+same inputs form one call of the layer ``<layer>`` (a Layer used on its own names its
+neurons ``neurons.<k>``: that layer is called ``layer``).
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def find_clusters(nodes: list[Value]) -> list[Cluster]:
     return clusters
 
 
-_NEURON = re.compile(r"^(.*)\.neurons\.\d+$")
+_NEURON = re.compile(r"^(?:(.*)\.)?neurons\.\d+$")
 
 
 def layer_calls(nodes: list[Value], clusters: list[Cluster]) -> list[LayerCall]:
@@ -113,6 +114,7 @@ def layer_calls(nodes: list[Value], clusters: list[Cluster]) -> list[LayerCall]:
         m = _NEURON.match(c.name)
         if not m:
             continue
-        key = (m.group(1), tuple(c.inputs) or tuple(sorted(consumers.get(k, ()))) or (k,))
-        groups.setdefault(key, LayerCall(m.group(1), [])).clusters.append(k)
+        layer = m.group(1) or "layer"  # a Layer used on its own names its neurons neurons.<k>
+        key = (layer, tuple(c.inputs) or tuple(sorted(consumers.get(k, ()))) or (k,))
+        groups.setdefault(key, LayerCall(layer, [])).clusters.append(k)
     return list(groups.values())

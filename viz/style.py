@@ -42,11 +42,12 @@ def fmt(x: float, digits: int = 4) -> str:
     return f"{x:.{digits}g}"
 
 
-_PARAM = re.compile(r"(^|\.)(w\.\d+|b)$")
+_PARAM = re.compile(r"\.(w\.\d+|b)$")
 
 
 def looks_like_parameter(label: str) -> bool:
-    """True for nn's parameter names: ``...w.<i>`` or ``...b`` (``layers.0.neurons.3.w.1``)."""
+    """True for nn's parameter names: ``<module>.w.<i>`` or ``<module>.b`` (``neuron.b``,
+    ``layers.0.neurons.3.w.1``); a bare ``b`` or ``w`` is a user's input."""
     return bool(_PARAM.search(label))
 
 
