@@ -80,3 +80,26 @@ def test_missing_matplotlib_names_the_extra(tmp_path, monkeypatch):
     with pytest.raises(ImportError, match=r"pip install chainrule\[plot\]"):
         plot_decision_boundary(tmp_path / "b.png", lambda P: P[:, 0], np.zeros((2, 2)), [0, 1])
     assert not (tmp_path / "h.png").exists()
+
+
+def test_with_a_trained_nn_model(tmp_path):
+    import nn
+
+    X, y = nn.data.moons(n=30, noise=0.1, seed=0)
+    y = 2 * y - 1  # hinge wants -1 / +1
+    model = nn.MLP(2, [6, 1], activation="tanh", seed=0)
+    history = nn.fit(model, X, y, loss="hinge", optimizer=nn.SGD(model.parameters(), lr=0.1),
+                     epochs=5, progress=False)
+    assert len(history.loss) == 5
+    png = plot_history(tmp_path / "fit.png", history.loss, history.accuracy)
+    assert png.read_bytes()[:8] == PNG
+    predict = lambda P: nn.predict(model, P)
+    fig, ax = decision_figure(predict, X, y, resolution=25)
+    mesh = ax.collections[0].get_array().reshape(25, 25)
+    from viz.plots import decision_grid
+    xx, yy, zz = decision_grid(predict, X, 25)
+    # the painted classes are exactly where the model's score is above 0
+    assert np.array_equal(mesh, (zz > 0).astype(float))
+    assert np.allclose(zz[3, 7], predict(np.array([[xx[3, 7], yy[3, 7]]]))[0])
+    with pytest.raises(ValueError, match="resolution"):
+        decision_grid(predict, X, 1)

@@ -54,7 +54,8 @@ def plot_history(path: str | Path, loss: Sequence[float], accuracy: Sequence[flo
     """Loss per step (and accuracy, on its own axis, if given) written to a PNG/SVG/PDF file."""
     path = _target(path)
     loss_arr = _series("loss", loss)
-    acc_arr = _series("accuracy", accuracy)
+    # nn's History keeps an empty accuracy list when no accuracy applies
+    acc_arr = _series("accuracy", accuracy) if accuracy is not None and len(accuracy) else None
     plt = require_matplotlib()
     ncols = 1 if acc_arr is None else 2
     fig, axes = plt.subplots(1, ncols, figsize=(5 * ncols, 3.6), squeeze=False)
@@ -75,9 +76,15 @@ def plot_history(path: str | Path, loss: Sequence[float], accuracy: Sequence[flo
     return path
 
 
-def decision_grid(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, resolution: int = 200,
+def decision_grid(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, resolution: int = 80,
                   margin: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A grid over X's bounding box (plus ``margin``) and ``predict`` on it: xx, yy, zz."""
+    """A grid over X's bounding box (plus ``margin``) and ``predict`` on it: xx, yy, zz.
+
+    ``resolution`` points a side: the default 80 is 6400 predictions, a few seconds for a
+    scalar-engine MLP; raise it for smoother pictures of fast predictors.
+    """
+    if not isinstance(resolution, int) or resolution < 2:
+        raise ValueError(f"resolution must be an int of at least 2 points a side, got {resolution!r}")
     lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
     xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
     points = np.column_stack([xx.ravel(), yy.ravel()])
@@ -88,7 +95,7 @@ def decision_grid(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, re
     return xx, yy, zz.reshape(xx.shape)
 
 
-def decision_figure(predict: Callable[[np.ndarray], np.ndarray], X, y, *, resolution: int = 200,
+def decision_figure(predict: Callable[[np.ndarray], np.ndarray], X, y, *, resolution: int = 80,
                     threshold: float = 0.0, title: str = "decision boundary"):
     """The decision-boundary figure as matplotlib ``(fig, ax)``, for callers who adjust it.
 
@@ -125,7 +132,7 @@ def decision_figure(predict: Callable[[np.ndarray], np.ndarray], X, y, *, resolu
 
 
 def plot_decision_boundary(path: str | Path, predict: Callable[[np.ndarray], np.ndarray], X, y, *,
-                           resolution: int = 200, threshold: float = 0.0,
+                           resolution: int = 80, threshold: float = 0.0,
                            title: str = "decision boundary") -> Path:
     """The classes ``predict`` assigns over the plane of X, with the data on top, written to
     ``path`` (PNG/SVG/PDF); see :func:`decision_figure` for the colours."""
