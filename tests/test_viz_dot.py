@@ -105,3 +105,24 @@ def test_missing_dot_says_how_to_install_and_source_still_saves(tmp_path, monkey
     with pytest.raises(GraphvizNotFound):
         write_stepper(o, tmp_path / "page.html")
     assert not (tmp_path / "page.html").exists()
+
+
+def test_shows_inline_in_jupyter():
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "from autograd import Value\nimport viz\na = Value(2.0, label='a')\nb = a * a\nb.backward()\n"
+        "viz.draw_dot(b)"))
+    nb.cells.append(nbformat.v4.new_code_cell("viz.draw_graph(b)"))
+    NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    lecture, chain = (cell.outputs[0]["data"]["image/svg+xml"] for cell in nb.cells)
+    texts = groups(parse_svg(lecture), "node")
+    assert ["a", "data 2.0000", "grad 4.0000"] in texts.values()
+    assert "∂/∂a = b = 2" in chain and "grad = 2 + 2 = 4" in chain
+
+
+def test_unknown_format_is_named():
+    with pytest.raises(ValueError, match="format"):
+        draw_dot(Value(1.0), format="bmpx")

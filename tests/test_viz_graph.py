@@ -18,7 +18,7 @@ from test_viz_support import (
 
 import nn
 from autograd import Value, topo_order
-from viz import GraphTooLarge, draw_graph
+from viz import GraphTooLarge, draw_graph, explain
 from viz.style import NEGATIVE, NO_GRAD, POSITIVE, ZERO
 
 NUM = r"-?(?:\d+(?:\.\d*)?(?:e[+-]?\d+)?|inf|nan)"
@@ -249,3 +249,13 @@ def test_bad_arguments_are_named():
         draw_graph(o, max_nodes=0)
     with pytest.raises(TypeError, match="draw_graph.*list"):
         draw_graph([o])
+
+
+def test_undefined_local_derivative_is_drawn_not_raised():
+    base, power = Value(-2.0, label="base"), Value(2.0, label="power")
+    out = base ** power  # d/d power = out * log(base) has no real value for base < 0
+    root = svg_of(draw_graph(out, grads=True))
+    assert "∂/∂b = out * log(a) = nan" in " ".join(groups(root, "edge")["e2_1"])
+    assert stroke(root, "e2_1")[0] == ZERO.lower()
+    with pytest.raises(ValueError, match=r"'\*\*' node"):
+        explain(out)  # the text replays backward, which has no number to give here either

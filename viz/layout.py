@@ -7,6 +7,7 @@ views (:mod:`viz.graph`, :mod:`viz.collapse`) turn that into DOT statements coll
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -73,7 +74,12 @@ def analyse(root: Value, params: Iterable[Value] | None, has_grad: bool | None,
         has_grad = root.grad != 0.0
     edges = []
     for i, v in enumerate(nodes):
-        for slot, (child, local) in enumerate(zip(v._prev, v.local_grads())):
+        try:
+            locals_ = v.local_grads()
+        except (ArithmeticError, ValueError):
+            # e.g. d(a**b)/db = out*log(a) for a < 0: undefined; backward itself would raise
+            locals_ = (math.nan,) * len(v._prev)
+        for slot, (child, local) in enumerate(zip(v._prev, locals_)):
             edges.append(Edge(i, slot, index[child], local, local * v.grad if has_grad else None))
     kinds = [kind_of(v, root, pset) for v in nodes]
     return Layout(root, nodes, node_names(nodes, one_line=False), kinds, edges, has_grad,
