@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from autograd import Value, no_grad
 
+from .init import make_rng
 from .losses import LOSSES, l2_penalty
 from .optim import Optimizer
 
@@ -127,6 +128,8 @@ def fit(
     """
     where = "fit"
     X = _as_samples(X, model.nin, where)
+    if len(X) == 0:
+        raise ValueError(f"{where}: X has no rows to train on")
     y = np.asarray(y)
     if y.ndim == 0 or len(y) != len(X):
         raise ValueError(f"{where}: y must have one target per row of X ({len(X)}), got shape {y.shape}")
@@ -157,7 +160,7 @@ def fit(
 
     params = model.parameters()
     rows = [list(r) for r in X.tolist()]
-    rng = np.random.RandomState(seed)
+    rng = make_rng(seed, where)
     per_epoch = math.ceil(n / batch_size)
     history = History()
     bar = tqdm(total=epochs * per_epoch, desc=desc, disable=not progress, leave=True)
@@ -169,6 +172,8 @@ def fit(
                 idx = order[start:start + batch_size]
                 preds = [model(rows[i]) for i in idx]
                 total = loss_fn(preds, y[idx])
+                if not isinstance(total, Value):
+                    raise TypeError(f"{where}: the loss must return a Value, got {type(total).__name__}")
                 if l2:
                     total = total + l2 * l2_penalty(params)
                 if not math.isfinite(total.data):

@@ -155,6 +155,9 @@ def test_predict_runs_without_a_graph_and_matches_calls():
     (dict(batch_size=5), ValueError, r"batch_size must be an int in 1..4 or None"),
     (dict(l2=-1.0), ValueError, "l2 must be a finite number >= 0"),
     (dict(accuracy="yes"), TypeError, "accuracy must be 'auto', None or a callable"),
+    (dict(X=np.zeros((0, 3)), y=[]), ValueError, "X has no rows"),
+    (dict(loss=lambda p, t: 1.0), TypeError, "the loss must return a Value, got float"),
+    (dict(seed=-3), ValueError, "fit: seed must be in"),
 ])
 def test_fit_argument_errors(kwargs, error, match):
     X, y = nn.data.tutorial()
