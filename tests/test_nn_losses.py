@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 from autograd import Value, topo_order
@@ -191,3 +193,37 @@ def test_a_single_value_is_one_prediction():
     assert loss.data == 4.0
     loss.backward()
     assert v.grad == 4.0
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    rows=st.lists(st.lists(st.floats(-300, 300), min_size=3, max_size=3), min_size=1, max_size=4),
+    data=st.data(),
+)
+def test_softmax_cross_entropy_gradient_is_softmax_minus_onehot(rows, data):
+    targets = data.draw(st.lists(st.integers(0, 2), min_size=len(rows), max_size=len(rows)))
+    z = [leaves(r) for r in rows]
+    loss = nn.softmax_cross_entropy(z, targets)
+    assert math.isfinite(loss.data)
+    expected = np.mean([softmax_ce_reference(r, c) for r, c in zip(rows, targets)])
+    assert loss.data == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    loss.backward()
+    for r, zr, c in zip(rows, z, targets):
+        e = np.exp(np.array(r) - max(r))
+        want = (e / e.sum() - np.eye(3)[c]) / len(rows)
+        np.testing.assert_allclose([v.grad for v in zr], want, rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=50, deadline=None)
+@given(z=st.floats(-700, 700), t=st.floats(0, 1))
+def test_bce_through_a_sigmoid_equals_the_logit_formula(z, t):
+    zv = Value(z)
+    loss = nn.binary_cross_entropy([zv.sigmoid()], [t])
+    def softplus(u):
+        return max(u, 0) + math.log1p(math.exp(-abs(u)))
+
+    # -t log(sigmoid(z)) - (1 - t) log(1 - sigmoid(z)), each log written as a softplus
+    assert loss.data == pytest.approx(t * softplus(-z) + (1 - t) * softplus(z), rel=1e-12, abs=1e-9)
+    loss.backward()
+    sig = 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
+    assert zv.grad == pytest.approx(sig - t, rel=1e-12, abs=1e-15)

@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 from autograd import Value, topo_order
@@ -288,3 +290,32 @@ def test_reprs_read_like_the_architecture():
     assert repr(nn.MLP(3, [4, 1], activation="tanh", bias=False)) == "MLP(3 -> 4 tanh -> 1 linear, no bias)"
     assert repr(nn.Layer(3, 4, activation="sigmoid")) == "Layer(3 -> 4, sigmoid)"
     assert repr(nn.Neuron(3, bias=False)) == "Neuron(3, relu, no bias)"
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    nin=st.integers(1, 4),
+    sizes=st.lists(st.integers(1, 4), min_size=1, max_size=3),
+    act=st.sampled_from(["tanh", "sigmoid", "linear"]),
+    seed=st.integers(0, 2**32 - 1),
+    data=st.data(),
+)
+def test_any_small_mlp_matches_numpy_and_its_input_gradient_central_differences(nin, sizes, act, seed, data):
+    model = nn.MLP(nin, sizes, activation=act, output_activation=act, init="lecun", seed=seed)
+    x = data.draw(st.lists(st.floats(-2, 2), min_size=nin, max_size=nin))
+    xs = [Value(v) for v in x]
+    out = model(xs)
+    outs = out if isinstance(out, list) else [out]
+    assert isinstance(out, list) == (sizes[-1] > 1)
+    np.testing.assert_allclose([o.data for o in outs], numpy_forward(model, x), rtol=1e-12, atol=1e-15)
+    total = outs[0]
+    for o in outs[1:]:
+        total = total + o
+    total.backward()
+    h = 1e-6
+    for i in range(nin):
+        up, down = list(x), list(x)
+        up[i] += h
+        down[i] -= h
+        numeric = (numpy_forward(model, up).sum() - numpy_forward(model, down).sum()) / (2 * h)
+        assert xs[i].grad == pytest.approx(numeric, rel=1e-5, abs=1e-8)
