@@ -56,6 +56,16 @@ def test_bad_arguments():
         stepper_html("x")
     with pytest.raises(ValueError, match="interval_ms"):
         stepper_html(Value(1.0) * 2, interval_ms=0)
+    x = Value(1.0)
+    for _ in range(20):
+        x = x * 1.5
+    with pytest.raises(ValueError, match="41 nodes, more than max_nodes=40"):
+        stepper_html(x, max_nodes=40)
+
+
+def test_same_graph_same_page():
+    o, _ = small_expression()
+    assert stepper_html(o) == stepper_html(small_expression()[0])
 
 
 @pytest.fixture(scope="module")
