@@ -14,7 +14,7 @@ from autograd import Value
 
 from .dot import check_rankdir, check_root
 from .escape import html_text, script_json
-from .flow import Trace, operand_names, rule_text, trace
+from .flow import Step, Trace, operand_names, rule_text, trace
 from .graph import stepper_graph
 from .style import fmt
 
@@ -23,9 +23,10 @@ __all__ = ["write_stepper", "stepper_html", "frames"]
 HERE = Path(__file__).parent
 
 
-def _total(s) -> str:
-    return (f"grad {fmt(s.before)} + {fmt(s.contribution)} = {fmt(s.total)}" if s.count > 1
-            else f"grad {fmt(s.total)}")
+def _total(s: Step) -> str:
+    """An operand's running total after step ``s``: ``0.5 + 2 = 2.5``, or ``2`` at first."""
+    return (f"{fmt(s.before)} + {fmt(s.contribution)} = {fmt(s.total)}" if s.count > 1
+            else fmt(s.total))
 
 
 def frames(t: Trace) -> list[dict]:
@@ -58,9 +59,9 @@ def frames(t: Trace) -> list[dict]:
                 local = fmt(s.local)
                 lines.append(f"∂{name}/∂{child} = {rule}" + ("" if rule == local else f" = {local}"))
                 lines.append(f"  {child}.grad += {fmt(s.upstream)} × {local} = {fmt(s.contribution)}")
-                lines.append(f"  {child}.grad = " + _total(s)[5:])
+                lines.append(f"  {child}.grad = {_total(s)}")
                 if not t.nodes[s.child].is_constant:
-                    setting[f"v{s.child}"] = _total(s)
+                    setting[f"v{s.child}"] = f"grad {_total(s)}"
         edges = ([f"e{i}op"] + [f"e{i}_{s.slot}" for s in steps]) if steps else []
         out.append({"node": f"v{i}", "title": title, "lines": lines, "edges": edges, "set": setting})
     return out
@@ -82,7 +83,7 @@ def stepper_html(root: Value, *, rankdir: str = "LR", title: str | None = None,
     # Lay out with each node's widest grad text, so no frame's text overflows its box.
     widest: dict[int, str] = {}
     for s in t.steps:
-        text = _total(s)
+        text = f"grad {_total(s)}"
         if len(text) > len(widest.get(s.child, "")):
             widest[s.child] = text
     graph, _ = stepper_graph(root, rankdir, lambda i: widest.get(i, f"grad {fmt(t.grads[i])}"))
