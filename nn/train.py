@@ -185,11 +185,11 @@ def fit(
                 acc = None if measure is None else measure(_outputs(preds), y[idx])
                 history.loss.append(total.data)
                 history.lr.append(lr)
+                shown = {"loss": f"{total.data:.4g}"}  # a dict keeps this order; keywords are sorted
                 if acc is not None:
                     history.accuracy.append(acc)
-                    bar.set_postfix(loss=f"{total.data:.4g}", acc=f"{acc:.1%}", refresh=False)
-                else:
-                    bar.set_postfix(loss=f"{total.data:.4g}", refresh=False)
+                    shown["acc"] = f"{acc:.1%}"
+                bar.set_postfix(shown, refresh=False)
                 bar.update(1)
                 info = StepInfo(step, epoch, total.data, acc, lr, model, optimizer)
                 # Free this step's graph before the next is built: half the peak memory,
