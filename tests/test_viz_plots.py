@@ -103,3 +103,10 @@ def test_with_a_trained_nn_model(tmp_path):
     assert np.allclose(zz[3, 7], predict(np.array([[xx[3, 7], yy[3, 7]]]))[0])
     with pytest.raises(ValueError, match="resolution"):
         decision_grid(predict, X, 1)
+
+
+def test_importing_viz_does_not_import_matplotlib():
+    import subprocess
+
+    code = "import sys, viz; sys.exit('matplotlib' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -114,7 +114,7 @@ def write_stepper(root: Value, path: str | Path, *, rankdir: str = "LR", title: 
     arithmetic of the step is shown beside the picture. Controls: first/prev/play/next/last,
     a slider, and the keys ←, →, Home, End and space. Needs ``dot`` once, to lay the graph out;
     the page itself needs no network. Graphs of more than ``max_nodes`` values are refused
-    (an ``MLP(2, [16, 16, 1])`` on one sample has ~1000 and takes ~10 s). Returns the path.
+    (an ``MLP(2, [16, 16, 1])`` on one sample has ~1000 and takes 10-25 s). Returns the path.
     """
     html = stepper_html(root, rankdir=rankdir, title=title, interval_ms=interval_ms, max_nodes=max_nodes)
     path = Path(path)
