@@ -13,13 +13,12 @@ from collections.abc import Iterable
 from autograd import Value
 
 __all__ = ["fmt", "kind_of", "looks_like_parameter", "flow_colour", "flow_width", "largest", "KINDS",
-           "POSITIVE", "NEGATIVE", "ZERO", "NO_GRAD", "HIGHLIGHT"]
+           "POSITIVE", "NEGATIVE", "ZERO", "NO_GRAD"]
 
 POSITIVE = "#0072B2"  # blue: increasing this value increases the output
 NEGATIVE = "#E69F00"  # orange: increasing it decreases the output
 ZERO = "#A0A0A0"      # grey: no gradient flows (a dead ReLU, a zero weight)
 NO_GRAD = "#404040"   # before backward: plain dark edges, no flow drawn
-HIGHLIGHT = "#CC0066"
 
 # kind -> (shape, style, fill colour, border width); shapes differ, not only colours.
 KINDS = {
