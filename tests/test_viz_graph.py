@@ -1,6 +1,7 @@
 """viz.draw_graph: the chain rule on the edges, flow colours, node kinds, clusters, collapsing."""
 
 import math
+import operator
 import re
 import time
 
@@ -22,6 +23,17 @@ from viz import GraphTooLarge, draw_graph, explain
 from viz.style import NEGATIVE, NO_GRAD, POSITIVE, ZERO
 
 NUM = r"-?(?:\d+(?:\.\d*)?(?:e[+-]?\d+)?|inf|nan)"
+
+
+FLOAT_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+             "**": operator.pow, "neg": operator.neg, "tanh": math.tanh, "exp": math.exp}
+
+
+def apply(v: Value, args: list[float]) -> float:
+    """What node ``v``'s op gives on ``args``, from its ``_op`` name (independent of the engine)."""
+    if v._op.startswith("**") and v._op != "**":
+        return args[0] ** v._p
+    return FLOAT_OPS[v._op](*args)
 
 
 def svg_of(g):
@@ -46,15 +58,13 @@ def test_edges_show_rule_local_and_contribution_that_sum_to_each_grad():
             m = re.search(rf"{d} = (.+?) = ({NUM})|{d} = ({NUM})$", edges[f"e{i}_{slot}"][0])
             assert m, text
             local = float(m.group(2) or m.group(3))
-            # the local derivative by central differences on the op's own forward function
+            # the local derivative by central differences on the op, computed here with math
             args = [c.data for c in v._prev]
             h = 1e-6
-            f = v.rule.forward
-            p = () if v._p is None else (v._p,)
             up, down = list(args), list(args)
             up[slot] += h
             down[slot] -= h
-            numeric = (f(*up, *p) - f(*down, *p)) / (2 * h)
+            numeric = (apply(v, up) - apply(v, down)) / (2 * h)
             assert close(local, numeric, 1e-3), (v._op, slot, local, numeric)
             g, loc, contrib = (float(x) for x in re.search(
                 rf"({NUM}) × ({NUM}) = ({NUM})", edges[f"e{i}_{slot}"][1]).groups())
