@@ -171,6 +171,7 @@ def test_clusters_follow_nn_names():
             assert sorted(inside) == sorted([neuron, neuron.rsplit(".", 2)[0]]), (v.label, inside)
     labels = {norm(texts[0]) for texts in groups(svg_of(g), "cluster").values() if texts}
     assert "layers.0.neurons.3" in labels
+    assert dot_clusters(draw_graph(out, clusters=False).source) == {}
 
 
 def test_one_cluster_per_call_and_layer_calls_grouped():
