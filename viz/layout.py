@@ -40,7 +40,6 @@ class Edge:
 class Layout:
     """What the builder needs to know about one graph, computed once."""
 
-    root: Value
     nodes: list[Value]
     names: list[str]
     kinds: list[str]
@@ -82,7 +81,7 @@ def analyse(root: Value, params: Iterable[Value] | None, has_grad: bool | None,
         for slot, (child, local) in enumerate(zip(v._prev, locals_)):
             edges.append(Edge(i, slot, index[child], local, local * v.grad if has_grad else None))
     kinds = [kind_of(v, root, pset) for v in nodes]
-    return Layout(root, nodes, node_names(nodes, one_line=False), kinds, edges, has_grad,
+    return Layout(nodes, node_names(nodes, one_line=False), kinds, edges, has_grad,
                   largest(e.flow for e in edges))
 
 
