@@ -103,3 +103,17 @@ def test_script_json_round_trips_and_hides_markup(obj):
     text = script_json(obj)
     assert json.loads(text) == obj
     assert not any(ch in text for ch in "<>&")
+
+
+def test_odd_module_names_in_cluster_boxes_and_collapsed_nodes():
+    import nn
+
+    name = 'n"<b>{|}\\ é]'
+    neuron = nn.Neuron(2, activation="tanh", name=name, seed=0)
+    out = neuron([1.0, -2.0])
+    out.backward()
+    boxed = parse_svg(run_dot(draw_graph(out).source))
+    assert [norm(t[0]) for t in groups(boxed, "cluster").values()] == [norm(name)]
+    collapsed = parse_svg(run_dot(draw_graph(out, collapse="neuron").source))
+    assert groups(collapsed, "node")["n0"][0] == name
+    assert any(t and t[0].startswith("w.0 = ") for t in groups(collapsed, "edge").values())
