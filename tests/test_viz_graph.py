@@ -266,7 +266,8 @@ def test_undefined_local_derivative_is_drawn_not_raised():
     base, power = Value(-2.0, label="base"), Value(2.0, label="power")
     out = base ** power  # d/d power = out * log(base) has no real value for base < 0
     root = svg_of(draw_graph(out, grads=True))
-    assert "∂/∂b = out * log(a) = nan" in " ".join(groups(root, "edge")["e2_1"])
+    label = groups(root, "edge")["e2_1"]
+    assert label[0].startswith("∂/∂b = ") and label[0].endswith(" = nan") and label[1].endswith("= nan")
     assert stroke(root, "e2_1")[0] == ZERO.lower()
     with pytest.raises(ValueError, match=r"'\*\*' node"):
         explain(out)  # the text replays backward, which has no number to give here either

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from autograd import Value
 
-from .flow import operand_names, rule_text, trace
+from .flow import derivative_text, operand_names, rule_text, trace
 from .style import fmt
 
 __all__ = ["explain"]
@@ -30,7 +30,7 @@ def explain(root: Value, digits: int = 6) -> str:
         expr = rule_text(node.rule.math, words)
         rule = rule_text(s.formula, words)
         local = n(s.local)
-        deriv = f"∂{t.names[s.node]}/∂{t.names[s.child]} = {rule}" + ("" if rule == local else f" = {local}")
+        deriv = f"∂{t.names[s.node]}/∂{t.names[s.child]} = {derivative_text(rule, local)}"
         total = (f"{n(s.before)} + {n(s.contribution)} = {n(s.total)}" if s.count > 1
                  else n(s.total))
         lines.append(f"{k}. {t.names[s.node]} = {expr} | {deriv} | {n(s.upstream)} × {local} = "

@@ -15,7 +15,7 @@ from autograd import Value, topo_order
 from .escape import printable
 from .style import fmt
 
-__all__ = ["Step", "Trace", "trace", "node_names", "rule_text"]
+__all__ = ["Step", "Trace", "trace", "node_names", "rule_text", "derivative_text", "operand_names"]
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,22 @@ def node_names(nodes: list[Value], one_line: bool = True) -> list[str]:
 
 
 _TOKEN = re.compile(r"\b(a|b|p|out)\b")
+_WHOLE_FLOAT = re.compile(r"(?<![\w.])(\d+)\.0(?![\w.])")
 
 
 def rule_text(template: str, names: dict[str, str]) -> str:
-    """``template`` (a rule's formula or math) with a, b, p and out replaced by ``names``."""
-    return _TOKEN.sub(lambda m: names.get(m.group(1), m.group(1)), template)
+    """``template`` (a rule's formula or math) with a, b, p and out replaced by ``names``.
+
+    Float literals that are whole numbers lose their ``.0`` (``1.0 - out * out`` reads
+    ``1 - out * out``): the rule table is code, the picture is for people.
+    """
+    plain = _WHOLE_FLOAT.sub(r"\1", template)  # before names go in: a label may read "1.0"
+    return _TOKEN.sub(lambda m: names.get(m.group(1), m.group(1)), plain)
+
+
+def derivative_text(rule: str, local: str) -> str:
+    """``rule = value``, or just the value when the rule is that number already (``1``)."""
+    return rule if rule == local else f"{rule} = {local}"
 
 
 def operand_names(node: Value, index: dict[Value, int], names: list[str]) -> dict[str, str]:

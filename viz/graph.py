@@ -17,7 +17,7 @@ from .clusters import Cluster, find_clusters
 from .collapse import neuron_view
 from .dot import check_rankdir, check_root
 from .escape import dot_quote, record_text
-from .flow import rule_text
+from .flow import derivative_text, rule_text
 from .layout import (
     Builder,
     Edge,
@@ -43,7 +43,7 @@ class GraphTooLarge(UserWarning):
 def _edge_text(v: Value, e: Edge, flow_text: bool) -> str:
     rule = rule_text(v.rule.formula[e.slot], {"p": fmt(v._p)} if v._p is not None else {})
     local = fmt(e.local)
-    text = f"∂/∂{'ab'[e.slot]} = {rule}" + ("" if rule == local else f" = {local}")
+    text = f"∂/∂{'ab'[e.slot]} = {derivative_text(rule, local)}"
     if flow_text and e.flow is not None:
         text += f"\n{fmt(v.grad)} × {local} = {fmt(e.flow)}"
     return text

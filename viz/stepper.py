@@ -14,7 +14,7 @@ from autograd import Value
 
 from .dot import check_rankdir, check_root
 from .escape import html_text, script_json
-from .flow import Step, Trace, operand_names, rule_text, trace
+from .flow import Step, Trace, derivative_text, operand_names, rule_text, trace
 from .graph import stepper_graph
 from .style import fmt
 
@@ -57,7 +57,7 @@ def frames(t: Trace) -> list[dict]:
                 child = t.names[s.child]
                 rule = rule_text(s.formula, words)
                 local = fmt(s.local)
-                lines.append(f"∂{name}/∂{child} = {rule}" + ("" if rule == local else f" = {local}"))
+                lines.append(f"∂{name}/∂{child} = {derivative_text(rule, local)}")
                 lines.append(f"  {child}.grad += {fmt(s.upstream)} × {local} = {fmt(s.contribution)}")
                 lines.append(f"  {child}.grad = {_total(s)}")
                 if not t.nodes[s.child].is_constant:
