@@ -85,6 +85,15 @@ def _context(node: Value, err: Exception) -> Exception:
     return type(err)(f"backward through the {node._op!r} node (data={node.data!r}): {err}")
 
 
+def _local(node: Value) -> tuple:
+    """A lazy node's local derivatives, from the rule table; errors name the node."""
+    b = node._p if node._b is None else node._b.data
+    try:
+        return node._rule.local(node._a.data, b, node.data)
+    except (ArithmeticError, ValueError) as err:
+        raise _context(node, err) from err
+
+
 def backward(root: Value) -> None:
     """Set ``node.grad`` = d(root)/d(node) for every node; leaves accumulate (see Value.backward)."""
     if not isinstance(root, Value):
@@ -99,16 +108,17 @@ def backward(root: Value) -> None:
         if a is None:
             continue
         g = node.grad
-        b = node._b
-        try:
-            if b is None:
-                a.grad += node._rule.local(a.data, node._p, node.data)[0] * g
-            else:
-                da, db = node._rule.local(a.data, b.data, node.data)
-                a.grad += da * g
-                b.grad += db * g
-        except (ArithmeticError, ValueError) as err:
-            raise _context(node, err) from err
+        da = node._da
+        if da is None:  # a lazy rule: derivatives now, from the table
+            local = _local(node)
+            a.grad += local[0] * g
+            if len(local) == 2:
+                node._b.grad += local[1] * g
+            continue
+        a.grad += da * g
+        db = node._db
+        if db is not None:
+            node._b.grad += db * g
 
 
 Values = Value | Sequence[Value]
@@ -151,15 +161,15 @@ def grad(
             if a is None or g is None:
                 continue
             b = node._b
-            try:
-                if create_graph:
+            if not create_graph:
+                local = node.local_grads() if node._da is not None else _local(node)
+            else:
+                try:
                     local = node._rule.local(a, node._p if b is None else b, node)
-                else:
-                    local = node._rule.local(a.data, node._p if b is None else b.data, node.data)
-            except (ArithmeticError, ValueError) as err:
-                raise _context(node, err) from err
+                except (ArithmeticError, ValueError) as err:
+                    raise _context(node, err) from err
             grads[a] = grads.get(a, 0.0) + local[0] * g
-            if b is not None:
+            if len(local) == 2:
                 grads[b] = grads.get(b, 0.0) + local[1] * g
     result = [grads.get(x, 0.0) for x in ins]
     if create_graph:

@@ -1,210 +1,124 @@
-"""The one table of operations: how each computes its output and its local derivatives.
+"""The one table of operations: what each computes and its local derivatives, written once.
 
-Every op is a :class:`Rule`. ``forward`` maps floats to a float and raises a clear error
-outside the op's domain. ``local`` returns the local derivatives d(out)/d(operand_i) and is
-written in plain arithmetic, so it runs on floats (the fast path of ``backward``) and on
-Values (``grad(..., create_graph=True)``, which is how higher-order gradients come for free).
-``formula`` is the same rule as text, for the renderer's edge labels and ``viz.explain``.
+Each row is plain Python text over the operands ``a`` and ``b``, the op's constant parameter
+``p`` (the exponent of ``x ** 3``, the base of ``2 ** x``, the slope of ``leaky_relu``) and its
+output ``out``. The text is the code, used three ways:
 
-The arguments of ``local`` are ``(a, b, out)``: the operands and the op's output. For an op
-with one operand, ``b`` is the op's constant parameter (the exponent of ``x ** 3``, the slope
-of ``leaky_relu``) or ``None``.
+- ``Value``'s operators and methods are generated from ``value`` and ``formula`` (see
+  ``value.py``), so a node computes its output and its local derivatives d(out)/d(operand)
+  as it is built, on floats, with no extra call;
+- ``Rule.local(a, b, out)`` evaluates ``formula`` on floats or on Values: on Values it records
+  a graph, which is how ``grad(..., create_graph=True)`` gives higher-order derivatives;
+- the renderer prints ``formula`` on edges and ``viz.explain`` prints it per step.
+
+A ``lazy`` rule's derivatives can fail where its output does not (the slope of ``sqrt`` at 0 is
+infinite): they are evaluated only when ``backward()`` needs them, so the error arises there.
 """
 
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Rule", "RULES", "CONST", "OpError"]
+from . import floats
+from .floats import OpError
 
+__all__ = ["Rule", "RULES", "CONST", "OpError", "FLOAT_NAMES"]
 
-class OpError(ValueError):
-    """An operation was applied outside its domain (log of 0, sqrt of -1, ...)."""
-
-
-# Functions that work on a float (math) or on a Value (its method), so that a derivative
-# rule such as ``cos(a)`` serves both the float fast path and create_graph.
-def _exp(x: Any) -> Any:
-    return math.exp(x) if type(x) is float else x.exp()
-
-
-def _log(x: Any) -> Any:
-    return _log_f(x) if type(x) is float else x.log()
-
-
-def _exponent_log(a: Any) -> Any:
-    if _data(a) < 0:
-        raise OpError(
-            f"a ** b with a = {_data(a)!r} < 0: the derivative with respect to b needs log(a), "
-            "which is not real; write a ** NUMBER if the exponent is a constant"
-        )
-    return _log(a)
-
-
-def _sin(x: Any) -> Any:
-    return math.sin(x) if type(x) is float else x.sin()
-
-
-def _cos(x: Any) -> Any:
-    return math.cos(x) if type(x) is float else x.cos()
-
-
-def _sigmoid(x: Any) -> Any:
-    return _sigmoid_f(x) if type(x) is float else x.sigmoid()
+FLOAT_NAMES: dict[str, Any] = {
+    name: getattr(floats, name) for name in floats.__all__ if name != "OpError"
+} | {"abs": abs}
+"""The functions a rule's text may call, on floats."""
 
 
 def _data(x: Any) -> float:
     return x if type(x) is float else x.data
 
 
-def _sign(x: Any) -> float:
-    x = _data(x)
-    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+def _method(name: str, on_float: Callable[[float], float]) -> Callable[[Any], Any]:
+    def f(x: Any) -> Any:
+        return on_float(x) if type(x) is float else getattr(x, name)()
+
+    return f
 
 
-# Forward functions on floats, with errors that name the op and the operand.
-def _fmt(x: float) -> str:
-    return repr(float(x))
+def _exponent_log(a: Any) -> Any:
+    if type(a) is float or a.data <= 0:
+        return floats.exponent_log(_data(a))  # 0 at a == 0 and the error for a < 0, as on floats
+    return a.log()
 
 
-def _div_f(a: float, b: float) -> float:
-    if b == 0:
-        raise ZeroDivisionError(f"division by zero in a / b: a = {_fmt(a)}, b = 0")
-    return a / b
+# The same names for rule text evaluated on floats or Values (create_graph).
+_ANY_NAMES: dict[str, Any] = {
+    "exp": _method("exp", floats.exp),
+    "log": _method("log", floats.log),
+    "sin": _method("sin", math.sin),
+    "cos": _method("cos", math.cos),
+    "sigmoid": _method("sigmoid", floats.sigmoid),
+    "sign": lambda x: floats.sign(_data(x)),
+}
 
 
-def _pow_f(a: float, p: float) -> float:
-    if a == 0 and p < 0:
-        raise ZeroDivisionError(f"0 ** {_fmt(p)}: zero cannot be raised to a negative power")
-    if a < 0 and p != int(p):
-        raise OpError(
-            f"{_fmt(a)} ** {_fmt(p)}: a negative base to a non-integer power is not a real number"
-        )
-    try:
-        return float(a**p)
-    except OverflowError:
-        raise OverflowError(f"{_fmt(a)} ** {_fmt(p)} overflows a float") from None
-
-
-def _rpow_f(x: float, base: float) -> float:
-    return _pow_f(base, x)
-
-
-def _exp_f(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        raise OverflowError(f"exp({_fmt(x)}) overflows a float (largest argument is ~709.78)") from None
-
-
-def _log_f(x: float) -> float:
-    if x <= 0:
-        raise OpError(f"log({_fmt(x)}): log needs a positive operand")
-    return math.log(x)
-
-
-def _sqrt_f(x: float) -> float:
-    if x < 0:
-        raise OpError(f"sqrt({_fmt(x)}): sqrt needs a non-negative operand")
-    return math.sqrt(x)
-
-
-def _sigmoid_f(x: float) -> float:
-    # Two branches so that exp never overflows: finite for every finite x.
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
-
-
-def _softplus_f(x: float) -> float:
-    # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), which never overflows.
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-
-def _relu_f(x: float) -> float:
-    return x if x > 0 else 0.0
-
-
-def _leaky_relu_f(x: float, alpha: float) -> float:
-    return x if x > 0 else alpha * x
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)
 class Rule:
-    """One operation: its name, operand count, forward function and derivative rule.
+    """One operation. ``math`` is how a person writes the output; ``value`` computes it on
+    floats (with domain checks); ``formula[i]`` is d(out)/d(operand i) as code.
 
-    ``formula[i]`` states d(out)/d(operand_i) in words a learner reads on an edge, with
-    operands named ``a`` and ``b``, the output ``out`` and a parameter ``p``.
+    ``log_at_zero``: in this rule's formula ``log`` is 0 at 0, the limit of the whole term
+    (``out * log(a)`` with ``out`` = 0 there), and names the base when it is negative.
     """
 
     name: str
     arity: int
-    forward: Callable[..., float]
-    local: Callable[[Any, Any, Any], tuple]
+    math: str
+    value: str
     formula: tuple[str, ...]
-    math: str  # how the output is computed, e.g. "a * b"
+    lazy: bool = False
+    log_at_zero: bool = False
+    forward: Callable[..., float] = field(init=False, repr=False)
+    local: Callable[[Any, Any, Any], tuple] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        second = "b" if self.arity == 2 else "p"
+        args = "a" if self.arity == 1 and "p" not in self.value else f"a, {second}"
+        forward = eval(f"lambda {args}: {self.value}", dict(FLOAT_NAMES))  # text from this table
+        grads = "".join(f"{g}, " for g in self.formula)
+        names = dict(_ANY_NAMES, log=_exponent_log) if self.log_at_zero else dict(_ANY_NAMES)
+        local = eval(f"lambda a, {second}, out: ({grads})", names)
+        object.__setattr__(self, "forward", forward)
+        object.__setattr__(self, "local", local)
 
 
-def _rule(name: str, arity: int, forward, local, formula, mathtext) -> Rule:
-    return Rule(name, arity, forward, local, tuple(formula), mathtext)
-
-
-_TABLE = [
-    # name, arity, forward, local derivatives (a, b, out), formula per operand, math
-    _rule("+", 2, operator.add, lambda a, b, out: (1.0, 1.0), ("1", "1"), "a + b"),
-    _rule("-", 2, operator.sub, lambda a, b, out: (1.0, -1.0), ("1", "-1"), "a - b"),
-    _rule("*", 2, operator.mul, lambda a, b, out: (b, a), ("b", "a"), "a * b"),
-    _rule("/", 2, _div_f, lambda a, b, out: (1.0 / b, -out / b), ("1/b", "-out/b"), "a / b"),
-    _rule(
-        "**", 2, _pow_f,
-        # d/db needs log(a): defined for a > 0; 0 for a == 0 and b > 0 (the limit). For a < 0
-        # it does not exist, and the error says so rather than returning NaN.
-        lambda a, b, out: (b * a ** (b - 1), 0.0 if _data(a) == 0 else out * _exponent_log(a)),
-        ("b * a**(b-1)", "out * log(a)"), "a ** b",
-    ),
-    _rule("neg", 1, lambda a: -a, lambda a, p, out: (-1.0,), ("-1",), "-a"),
-    _rule(
-        "pow", 1, _pow_f,
-        # a ** 0 is the constant 1: its derivative is 0 even at a == 0, where 0 * 0 ** -1 fails.
-        lambda a, p, out: (0.0 if p == 0 else p * a ** (p - 1),), ("p * a**(p-1)",), "a ** p",
-    ),
-    _rule(
-        "rpow", 1, _rpow_f,
-        # 0 ** a is 0 for every a > 0, so its slope is 0 (the limit of out * log(p)).
-        lambda a, p, out: (0.0 if p == 0 else out * _log_f(p),), ("out * log(p)",), "p ** a",
-    ),
-    _rule("exp", 1, _exp_f, lambda a, p, out: (out,), ("out",), "exp(a)"),
-    _rule("log", 1, _log_f, lambda a, p, out: (1.0 / a,), ("1/a",), "log(a)"),
-    _rule("sqrt", 1, _sqrt_f, lambda a, p, out: (0.5 / out,), ("1/(2*out)",), "sqrt(a)"),
-    _rule("tanh", 1, math.tanh, lambda a, p, out: (1.0 - out * out,), ("1 - out**2",), "tanh(a)"),
-    _rule(
-        "sigmoid", 1, _sigmoid_f, lambda a, p, out: (out * (1.0 - out),),
-        ("out * (1 - out)",), "1 / (1 + exp(-a))",
-    ),
-    _rule(
-        "relu", 1, _relu_f, lambda a, p, out: (1.0 if _data(a) > 0 else 0.0,),
-        ("1 if a > 0 else 0",), "max(a, 0)",
-    ),
-    _rule(
-        "leaky_relu", 1, _leaky_relu_f, lambda a, p, out: (1.0 if _data(a) > 0 else p,),
-        ("1 if a > 0 else p",), "a if a > 0 else p * a",
-    ),
-    _rule("abs", 1, abs, lambda a, p, out: (_sign(a),), ("sign(a)",), "|a|"),
-    _rule("sin", 1, math.sin, lambda a, p, out: (_cos(a),), ("cos(a)",), "sin(a)"),
-    _rule("cos", 1, math.cos, lambda a, p, out: (-_sin(a),), ("-sin(a)",), "cos(a)"),
-    _rule(
-        "softplus", 1, _softplus_f, lambda a, p, out: (_sigmoid(a),),
-        ("sigmoid(a)",), "log(1 + exp(a))",
-    ),
-]
+_TABLE = (
+    #    name         operands  written          computed on floats       d(out)/d(a), d(out)/d(b)
+    Rule("+",            2,     "a + b",         "a + b",                 ("1", "1")),
+    Rule("-",            2,     "a - b",         "a - b",                 ("1", "-1")),
+    Rule("*",            2,     "a * b",         "a * b",                 ("b", "a")),
+    Rule("/",            2,     "a / b",         "div(a, b)",             ("1/b", "-out/b")),
+    Rule("**",           2,     "a ** b",        "power(a, b)",           ("b * a**(b-1)", "out * log(a)"),
+         lazy=True, log_at_zero=True),
+    Rule("neg",          1,     "-a",            "-a",                    ("-1",)),
+    Rule("pow",          1,     "a ** p",        "power(a, p)",           ("p * a**(p-1) if p else 0",),
+         lazy=True),
+    Rule("rpow",         1,     "p ** a",        "rpower(a, p)",          ("out * log(p)",), lazy=True,
+         log_at_zero=True),
+    Rule("exp",          1,     "exp(a)",        "exp(a)",                ("out",)),
+    Rule("log",          1,     "log(a)",        "log(a)",                ("1/a",)),
+    Rule("sqrt",         1,     "sqrt(a)",       "sqrt(a)",               ("1/(2*out)",), lazy=True),
+    Rule("tanh",         1,     "tanh(a)",       "tanh(a)",               ("1 - out**2",)),
+    Rule("sigmoid",      1,     "1 / (1 + exp(-a))", "sigmoid(a)",        ("out * (1 - out)",)),
+    Rule("relu",         1,     "max(a, 0)",     "a if a > 0 else 0.0",   ("1 if a > 0 else 0",)),
+    Rule("leaky_relu",   1,     "a if a > 0 else p * a", "a if a > 0 else p * a", ("1 if a > 0 else p",)),
+    Rule("abs",          1,     "|a|",           "abs(a)",                ("sign(a)",)),
+    Rule("sin",          1,     "sin(a)",        "sin(a)",                ("cos(a)",)),
+    Rule("cos",          1,     "cos(a)",        "cos(a)",                ("-sin(a)",)),
+    Rule("softplus",     1,     "log(1 + exp(a))", "softplus(a)",         ("sigmoid(a)",)),
+)
 
 RULES: dict[str, Rule] = {r.name: r for r in _TABLE}
-"""Every op by name; a new op is one entry in ``_TABLE`` plus its method on Value."""
+"""Every op by name. A new op is one row here plus, for a method name, one line in value.py."""
 
-CONST = Rule("const", 0, float, lambda a, b, out: (), (), "constant")
-"""Marks a leaf that Value made from a plain number, so the renderer can tell it apart."""
+CONST = Rule("const", 0, "a", "a", ())
+"""Marks a leaf that an op made from a plain number (the 2 in ``2 * x``), for the renderer."""

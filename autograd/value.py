@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
 from typing import Any
 
-from . import mode
+from . import methods, mode
 from .rules import CONST, RULES, Rule
 
 __all__ = ["Value", "Number"]
 
 Number = int | float
 
-_POW = RULES["**"]
-_NEG, _POWC, _RPOW = RULES["neg"], RULES["pow"], RULES["rpow"]
-_LEAKY = RULES["leaky_relu"]
+_POW, _POWC, _RPOW = RULES["**"], RULES["pow"], RULES["rpow"]
 
 
 def _as_float(x: Any, where: str) -> float:
@@ -31,15 +28,17 @@ class Value:
     """A scalar that remembers how it was computed, so ``backward()`` can differentiate it.
 
     ``data`` is the float, ``grad`` is d(root)/d(this) after ``root.backward()``. The graph
-    is stored as plain data: ``_a``/``_b`` are the operands (``_b`` is None for one-operand
-    ops), ``_rule`` is the op's entry in the rule table and ``_p`` its constant parameter.
-    There is no closure per node, so a graph holds no reference cycles.
+    is stored as plain data: ``_rule`` is the op's row in the rule table, ``_a`` and ``_b``
+    its operands (``_b`` is None for a one-operand op), ``_p`` the op's constant parameter
+    (the 3 of ``x ** 3``) and ``_da``/``_db`` the local derivatives d(self)/d(operand),
+    computed when the node is built (None where the rule is lazy). There is no closure per
+    node, so a graph holds no reference cycles.
 
     The constructor mirrors micrograd's lecture version, ``Value(data, _children, _op,
     label)``; ``_children`` and ``_op`` are only needed to build a node by hand.
     """
 
-    __slots__ = ("data", "grad", "label", "_rule", "_a", "_b", "_p")
+    __slots__ = ("data", "grad", "label", "_rule", "_a", "_b", "_p", "_da", "_db")
 
     def __init__(self, data: Number, _children: tuple = (), _op: str = "", label: str = "") -> None:
         if isinstance(data, Value):
@@ -50,7 +49,7 @@ class Value:
             raise TypeError(f"Value(label=...) must be a str, got {type(label).__name__}")
         self.label = label
         self._rule: Rule | None = None
-        self._a = self._b = self._p = None
+        self._a = self._b = self._p = self._da = self._db = None
         if _children or _op:
             self._attach(tuple(_children), _op)
 
@@ -119,6 +118,8 @@ class Value:
         """d(self)/d(operand_i) for each operand in ``_prev`` order; ``()`` for a leaf."""
         if self._a is None:
             return ()
+        if self._da is not None:
+            return (self._da,) if self._b is None else (self._da, self._db)
         b = self._p if self._b is None else self._b.data
         return self._rule.local(self._a.data, b, self.data)
 
@@ -165,7 +166,8 @@ class Value:
 
     __hash__ = object.__hash__
 
-    # -- arithmetic: binary operators come from the rule table (see _binary below) ------
+    # -- arithmetic: + - * / unary minus and the methods (exp, tanh, relu, ...) are
+    # generated from the rule table by methods.py; powers dispatch on the exponent here.
     def __pow__(self, other: Any) -> Value:
         if isinstance(other, Value):
             return _node(_POW.forward(self.data, other.data), _POW, self, other, None)
@@ -181,34 +183,24 @@ class Value:
         other = float(other)
         return _node(_RPOW.forward(self.data, other), _RPOW, self, None, other)
 
-    def __neg__(self) -> Value:
-        return _node(-self.data, _NEG, self, None, None)
-
     def __pos__(self) -> Value:
         return self
-
-    def leaky_relu(self, alpha: float = 0.01) -> Value:
-        """self if self > 0 else alpha * self."""
-        alpha = _as_float(alpha, "leaky_relu(alpha)")
-        return _node(_LEAKY.forward(self.data, alpha), _LEAKY, self, None, alpha)
 
 
 _new = object.__new__
 
 
-def _node(data: float, rule: Rule, a: Value, b: Value | None, p: Any) -> Value:
-    """A new op output; a leaf with no history when recording is off (``no_grad``)."""
+def _node(data: float, rule: Rule, a: Value, b: Value | None, p: float | None) -> Value:
+    """A node of a lazy rule (derivatives computed in backward); a leaf under ``no_grad``."""
     v = _new(Value)
     v.data = data
     v.grad = 0.0
     v.label = ""
     if mode.enabled:
-        v._rule = rule
-        v._a = a
-        v._b = b
-        v._p = p
+        v._rule, v._a, v._b, v._p = rule, a, b, p
     else:
         v._rule = v._a = v._b = v._p = None
+    v._da = v._db = None
     return v
 
 
@@ -220,70 +212,11 @@ def _const(x: Any) -> Value | None:
         v.grad = 0.0
         v.label = ""
         v._rule = CONST
-        v._a = v._b = v._p = None
+        v._a = v._b = v._p = v._da = v._db = None
         return v
     if isinstance(x, Value):  # a subclass of Value
         return x
     return None
-
-
-def _binary(rule: Rule, reflected: bool = False) -> Callable[[Value, Any], Value]:
-    """The operator method for a two-operand rule; ``reflected`` for ``2 * x`` (``__rmul__``).
-
-    Written out once here rather than per operator because this is the engine's hottest
-    code: the node is built inline, without a second call.
-    """
-    forward = rule.forward
-
-    def op(self: Value, other: Any) -> Value:
-        if type(other) is not Value:
-            other = _const(other)
-            if other is None:
-                return NotImplemented
-        a, b = (other, self) if reflected else (self, other)
-        v = _new(Value)
-        v.data = forward(a.data, b.data)
-        v.grad = 0.0
-        v.label = ""
-        if mode.enabled:
-            v._rule, v._a, v._b, v._p = rule, a, b, None
-        else:
-            v._rule = v._a = v._b = v._p = None
-        return v
-
-    op.__doc__ = f"{rule.math}, recorded as a {rule.name!r} node."
-    return op
-
-
-def _unary(rule: Rule, doc: str) -> Callable[[Value], Value]:
-    """The method for a one-operand rule without a parameter (``x.tanh()``)."""
-    forward = rule.forward
-
-    def op(self: Value) -> Value:
-        return _node(forward(self.data), rule, self, None, None)
-
-    op.__name__ = op.__qualname__ = rule.name
-    op.__doc__ = doc
-    return op
-
-
-for _name, _sym in (("add", "+"), ("sub", "-"), ("mul", "*"), ("truediv", "/")):
-    setattr(Value, f"__{_name}__", _binary(RULES[_sym]))
-    setattr(Value, f"__r{_name}__", _binary(RULES[_sym], reflected=True))
-for _name, _doc in (
-    ("exp", "e ** self."),
-    ("log", "Natural logarithm; OpError (a ValueError) for self <= 0."),
-    ("sqrt", "Square root; OpError (a ValueError) for self < 0."),
-    ("tanh", "Hyperbolic tangent."),
-    ("sigmoid", "1 / (1 + e ** -self), computed without overflow."),
-    ("relu", "max(self, 0); its derivative at 0 is 0."),
-    ("abs", "|self|; its derivative at 0 is 0."),
-    ("sin", "Sine (radians)."),
-    ("cos", "Cosine (radians)."),
-    ("softplus", "log(1 + e ** self), computed without overflow."),
-):
-    setattr(Value, _name, _unary(RULES[_name], _doc))
-Value.__abs__ = Value.abs
 
 
 def _cmp(x: Any) -> float:
@@ -292,3 +225,6 @@ def _cmp(x: Any) -> float:
 
 def _num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else repr(float(x))
+
+
+methods.install(Value, _const, _as_float)
