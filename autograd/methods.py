@@ -19,7 +19,7 @@ __all__ = ["SOURCES", "install"]
 SOURCES: dict[str, str] = {}
 """The source of every generated method, by name, for reading."""
 
-_BINARY = '''
+_BINARY_HEAD = '''
 def method(self, other):
     """{doc}"""
     if type(other) is not Value:
@@ -29,6 +29,18 @@ def method(self, other):
     x, y = {operands}
     a = x.data
     b = y.data
+'''
+
+_UNARY_HEAD = '''
+def method(self{signature}):
+    """{doc}"""
+    {parameter}
+    x, y = self, None
+    a = self.data
+'''
+
+# The output and, while recording, the operands and local derivatives (x, y: the operands).
+_NODE = '''
     out = {value}
     node = new(Value)
     node.data = out
@@ -38,31 +50,9 @@ def method(self, other):
         node._rule = RULE
         node._a = x
         node._b = y
-        node._p = None
-        node._da = {da}
-        node._db = {db}
-    else:
-        node._rule = node._a = node._b = node._p = node._da = node._db = None
-    return node
-'''
-
-_UNARY = '''
-def method(self{signature}):
-    """{doc}"""
-    {parameter}
-    a = self.data
-    out = {value}
-    node = new(Value)
-    node.data = out
-    node.grad = 0.0
-    node.label = ""
-    if mode.enabled:
-        node._rule = RULE
-        node._a = self
-        node._b = None
         node._p = {p}
         node._da = {da}
-        node._db = None
+        node._db = {db}
     else:
         node._rule = node._a = node._b = node._p = node._da = node._db = None
     return node
@@ -95,18 +85,20 @@ PARAMETERS = {"leaky_relu": ("alpha", 0.01)}
 def _source(name: str, rule: Rule, doc: str, reflected: bool = False) -> str:
     lazy = rule.lazy
     if rule.arity == 2:
-        return _BINARY.format(
-            name=name, doc=doc, operands="other, self" if reflected else "self, other",
-            value=rule.value, da="None" if lazy else rule.formula[0], db="None" if lazy else rule.formula[1],
+        head = _BINARY_HEAD.format(doc=doc, operands="other, self" if reflected else "self, other")
+        return head + _NODE.lstrip("\n").format(
+            value=rule.value, p=None, da="None" if lazy else rule.formula[0],
+            db="None" if lazy else rule.formula[1],
         )
-    parameter, signature, p = "pass", "", "None"
+    parameter, signature, p = "# no parameter", "", "None"
     if name in PARAMETERS:
         arg, default = PARAMETERS[name]
         signature = f", {arg}={default!r}"
         parameter = f'p = as_float({arg}, "{name}({arg})")'
         p = "p"
-    return _UNARY.format(name=name, doc=doc, signature=signature, parameter=parameter, value=rule.value,
-                         p=p, da="None" if lazy else rule.formula[0])
+    head = _UNARY_HEAD.format(doc=doc, signature=signature, parameter=parameter)
+    return head + _NODE.lstrip("\n").format(value=rule.value, p=p, da="None" if lazy else rule.formula[0],
+                                            db="None")
 
 
 def _define(source: str, name: str, rule: Rule, names: dict[str, Any]) -> Any:
