@@ -191,10 +191,11 @@ class Neuron(Module):
         seed: int | np.random.RandomState = 0,
         weights: Sequence[float] | np.ndarray | None = None,
         name: str = "neuron",
+        nonlin: bool | None = None,
     ) -> None:
         where = "Neuron"
         self.nin = _check_size(nin, "nin", where)
-        self.activation = _check_activation(activation, where)
+        self.activation = _check_activation(_from_nonlin(activation, nonlin, where), where)
         _check_flag(bias, "bias", where)
         check_scheme(init, where)
         if weights is None:
@@ -232,6 +233,18 @@ class Neuron(Module):
         return f"Neuron({self.nin}, {self.activation}{'' if self.b is not None else ', no bias'})"
 
 
+def _from_nonlin(activation: str, nonlin: bool | None, where: str) -> str:
+    """micrograd's ``nonlin=True/False`` is relu/linear; it may not contradict ``activation``."""
+    if nonlin is None:
+        return activation
+    if not isinstance(nonlin, bool):
+        raise TypeError(f"{where}: nonlin must be True or False (micrograd's flag), got {nonlin!r}")
+    wanted = "relu" if nonlin else "linear"
+    if activation not in ("relu", wanted):
+        raise ValueError(f"{where}: nonlin={nonlin} means {wanted!r}, but activation={activation!r}")
+    return wanted
+
+
 def _check_weights(weights: Any, nin: int, where: str) -> list[float]:
     arr = np.asarray(weights)
     if arr.dtype.kind not in "iuf":
@@ -259,11 +272,12 @@ class Layer(Module):
         init: Init = "uniform",
         seed: int | np.random.RandomState = 0,
         name: str = "layer",
+        nonlin: bool | None = None,
     ) -> None:
         where = "Layer"
         self.nin = _check_size(nin, "nin", where)
         self.nout = _check_size(nout, "nout", where)
-        self.activation = _check_activation(activation, where)
+        self.activation = _check_activation(_from_nonlin(activation, nonlin, where), where)
         self.bias = _check_flag(bias, "bias", where)
         weights = draw(init, make_rng(seed, where), self.nin, self.nout, where)
         self.neurons = [

@@ -1,0 +1,67 @@
+"""micrograd's nn API, as its demo notebook and README use it, runs on chainrule's nn."""
+
+import math
+
+import numpy as np
+import pytest
+
+from autograd import Value
+from nn import MLP, Layer, Neuron
+
+
+def test_micrograd_demo_training_loop_runs_unchanged_and_learns():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, size=(20, 2))
+    y = np.where(X[:, 0] * X[:, 1] > 0, 1, -1)  # a quadrant task a 16-16 MLP can fit
+    model = MLP(2, [16, 16, 1])  # micrograd's demo network
+
+    def loss():
+        inputs = [list(map(Value, xrow)) for xrow in X]
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = 1e-4 * sum(p * p for p in model.parameters())
+        accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores)]
+        return data_loss + reg_loss, sum(accuracy) / len(accuracy)
+
+    first, _ = loss()
+    for k in range(30):
+        total, acc = loss()
+        model.zero_grad()
+        total.backward()
+        learning_rate = 1.0 - 0.9 * k / 100
+        for p in model.parameters():
+            p.data -= learning_rate * p.grad
+    last, acc = loss()
+    assert last.data < 0.5 * first.data
+    assert acc >= 0.9
+
+
+def test_micrograd_nonlin_flag_and_module_api():
+    n = Neuron(3, nonlin=False)  # a linear neuron
+    x = [Value(0.5), Value(-1.0), Value(2.0)]
+    out = n(x)
+    expected = sum(w.data * xi.data for w, xi in zip(n.w, x)) + n.b.data
+    assert math.isclose(out.data, expected, rel_tol=1e-12)
+    out.backward()
+    assert [w.grad for w in n.w] == [0.5, -1.0, 2.0]  # d(out)/d(w_i) = x_i
+    n.zero_grad()
+    assert all(p.grad == 0.0 for p in n.parameters())
+    layer = Layer(2, 3, nonlin=False)
+    assert len(layer([1.0, 2.0])) == 3 and len(layer.parameters()) == 9
+    relu_neuron = Neuron(2, nonlin=True)
+    for point in ([-3.0, 1.0], [3.0, -1.0], [1.0, 1.0]):
+        pre = sum(w.data * xi for w, xi in zip(relu_neuron.w, point)) + relu_neuron.b.data
+        assert relu_neuron(point).data == max(pre, 0.0)
+    with pytest.raises(ValueError, match="nonlin=True means 'relu'"):
+        Neuron(2, activation="tanh", nonlin=True)
+    with pytest.raises(TypeError, match="nonlin"):
+        Neuron(2, nonlin="yes")
+
+
+def test_one_neuron_hidden_layer_works_where_micrograd_breaks():
+    model = MLP(3, [1, 2])  # micrograd's Layer returns a bare Value for nout=1, breaking the next layer
+    out = model([1.0, 2.0, 3.0])
+    assert isinstance(out, list) and len(out) == 2
+    sum(out).backward()
+    assert any(p.grad != 0.0 for p in model.parameters())
