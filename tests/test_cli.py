@@ -205,6 +205,15 @@ def test_train_moons_writes_curve_boundary_and_weights(tmp_path, capsys):
     assert "accuracy" in out
 
 
+def test_train_spiral_uses_softmax_over_three_classes(tmp_path, capsys):
+    folder = tmp_path / "t"
+    status, out, err = run(capsys, "train", "--data", "spiral", "--hidden", "8", "--steps", "3",
+                           "--lr", "0.05", "--optimizer", "adam", "--out", str(folder), "--no-progress")
+    assert status == 0, err
+    assert "3 classes" in out and "softmax_cross_entropy" in out and "-> 3 linear" in out
+    assert (folder / "boundary.png").read_bytes()[:4] == b"\x89PNG"
+
+
 def test_train_tutorial_has_no_boundary(tmp_path, capsys):
     folder = tmp_path / "t"
     status, out, err = run(capsys, "train", "--data", "tutorial", "--hidden", "4", "--activation", "sigmoid",

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from viz import plot_decision_boundary, plot_history
-from viz.plots import CLASS0_REGION, CLASS1_REGION, decision_figure
+from viz.plots import CLASS0_REGION, CLASS1_REGION, PALETTE, _tint, decision_figure
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -58,6 +58,30 @@ def test_decision_boundary_colours_match_predict(tmp_path):
     assert not np.array_equal(mpimg.imread(other), mpimg.imread(path))
     svg = plot_decision_boundary(tmp_path / "b.svg", predict, X, y, threshold=0.0)
     assert ET.parse(svg).getroot().tag.endswith("svg")
+
+
+def test_multiclass_boundary_paints_each_class_its_colour(tmp_path):
+    # three sectors by angle; the data sits on a ring, away from the probe points
+    angle = np.linspace(0, 2 * np.pi, 30, endpoint=False)
+    X = np.column_stack([2 * np.cos(angle), 2 * np.sin(angle)])
+
+    def predict(P):
+        return (np.floor(np.mod(np.arctan2(P[:, 1], P[:, 0]), 2 * np.pi) / (2 * np.pi / 3))).astype(int)
+
+    y = predict(X)
+    path = plot_decision_boundary(tmp_path / "m.png", predict, X, y, classes=3)
+    import matplotlib.image as mpimg
+    image = mpimg.imread(path)[:, :, :3]
+    fig, ax = decision_figure(predict, X, y, classes=3)
+    probes = np.array([[1.0, 0.5], [-0.9, 0.6], [-0.3, -1.0], [0.5, -1.1]])
+    for point, k in zip(probes, predict(probes)):
+        px, py = ax.transData.transform(point)
+        colour = image[int(round(image.shape[0] - py)), int(round(px))]
+        assert np.allclose(colour, rgb(_tint(PALETTE[k])), atol=0.03), (point, k, colour)
+    with pytest.raises(ValueError, match="class indices 0..2"):
+        plot_decision_boundary(tmp_path / "x.png", lambda P: P[:, 0], X, y, classes=3)
+    with pytest.raises(ValueError, match="classes must be an int"):
+        plot_decision_boundary(tmp_path / "x.png", predict, X, y, classes=1)
 
 
 def test_bad_inputs_are_named(tmp_path):

@@ -95,14 +95,43 @@ def decision_grid(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, re
     return xx, yy, zz.reshape(xx.shape)
 
 
+# Okabe-Ito colours (colour-blind safe) for more than two classes; regions get a lighter tint.
+PALETTE = ("#E69F00", "#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+MARKERS = "sovD^<>p"
+
+
+def _tint(colour: str, amount: float = 0.65) -> str:
+    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(c + (255 - c) * amount):02X}" for c in rgb)
+
+
+def _multiclass(ax, xx: np.ndarray, yy: np.ndarray, zz: np.ndarray, X: np.ndarray, y: np.ndarray,
+                classes: int) -> None:
+    from matplotlib.colors import ListedColormap
+
+    if not np.all((zz == np.round(zz)) & (zz >= 0) & (zz < classes)):
+        raise ValueError(
+            f"with classes={classes}, predict(points) must return class indices 0..{classes - 1}"
+        )
+    regions = ListedColormap([_tint(c) for c in PALETTE[:classes]])
+    ax.pcolormesh(xx, yy, zz, cmap=regions, vmin=-0.5, vmax=classes - 0.5, shading="auto")
+    for k in range(classes):
+        mine = y == k
+        ax.scatter(X[mine, 0], X[mine, 1], c=PALETTE[k], marker=MARKERS[k], edgecolors="k", s=22,
+                   label=f"class {k}")
+
+
 def decision_figure(predict: Callable[[np.ndarray], np.ndarray], X, y, *, resolution: int = 80,
-                    threshold: float = 0.0, title: str = "decision boundary"):
+                    threshold: float = 0.0, title: str = "decision boundary", classes: int | None = None):
     """The decision-boundary figure as matplotlib ``(fig, ax)``, for callers who adjust it.
 
     ``predict(points)`` takes an (n, 2) array and returns n scores; a point is class 1 where
     the score exceeds ``threshold`` (0 for a tanh or hinge model, 0.5 for a sigmoid). The
     region above the threshold is light blue, below it light orange, the boundary a dark line;
     ``y`` marks the data points the same way (label > 0 is class 1: labels 1 vs 0 or -1).
+
+    With ``classes=K`` (up to 8), ``predict`` returns a class index 0..K-1 per point instead,
+    each class gets its own colour-blind-safe colour, and ``y`` holds class indices.
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y).reshape(-1)
@@ -112,11 +141,20 @@ def decision_figure(predict: Callable[[np.ndarray], np.ndarray], X, y, *, resolu
         raise ValueError(f"y has {y.shape[0]} labels for {X.shape[0]} points")
     if not callable(predict):
         raise TypeError(f"predict must be callable, got {type(predict).__name__}")
+    if classes is not None and (isinstance(classes, bool) or not isinstance(classes, int)
+                                or not 2 <= classes <= len(PALETTE)):
+        raise ValueError(f"classes must be an int from 2 to {len(PALETTE)}, got {classes!r}")
     xx, yy, zz = decision_grid(predict, X, resolution)
     plt = require_matplotlib()
     from matplotlib.colors import ListedColormap
 
     fig, ax = plt.subplots(figsize=(5, 4.5), dpi=100)
+    if classes is not None:
+        _multiclass(ax, xx, yy, zz, X, y, classes)
+        ax.set(xlim=(xx.min(), xx.max()), ylim=(yy.min(), yy.max()), title=title)
+        ax.legend(loc="upper right", fontsize=8)
+        fig.tight_layout()
+        return fig, ax
     regions = ListedColormap([CLASS0_REGION, CLASS1_REGION])
     ax.pcolormesh(xx, yy, (zz > threshold).astype(float), cmap=regions, vmin=0, vmax=1, shading="auto")
     if zz.min() < threshold < zz.max():
@@ -133,11 +171,12 @@ def decision_figure(predict: Callable[[np.ndarray], np.ndarray], X, y, *, resolu
 
 def plot_decision_boundary(path: str | Path, predict: Callable[[np.ndarray], np.ndarray], X, y, *,
                            resolution: int = 80, threshold: float = 0.0,
-                           title: str = "decision boundary") -> Path:
+                           title: str = "decision boundary", classes: int | None = None) -> Path:
     """The classes ``predict`` assigns over the plane of X, with the data on top, written to
     ``path`` (PNG/SVG/PDF); see :func:`decision_figure` for the colours."""
     path = _target(path)
-    fig, _ = decision_figure(predict, X, y, resolution=resolution, threshold=threshold, title=title)
+    fig, _ = decision_figure(predict, X, y, resolution=resolution, threshold=threshold, title=title,
+                             classes=classes)
     plt = require_matplotlib()
     fig.savefig(path, dpi=fig.dpi)
     plt.close(fig)

@@ -65,10 +65,9 @@ def run(args: argparse.Namespace) -> int:
     acc = history.accuracy or None
     print(f"loss curve:          {viz.plot_history(folder / 'loss.png', history.loss, acc, title=args.data)}")
     if X.shape[1] == 2:
-        scores = boundary_scores(model, classes)
-        threshold = 0.5 if classes > 2 else 0.0
-        path = viz.plot_decision_boundary(folder / "boundary.png", scores, X, y if classes > 2 else y,
-                                          threshold=threshold, title=f"{args.data}: decision boundary")
+        path = viz.plot_decision_boundary(folder / "boundary.png", boundary_scores(model, classes), X, y,
+                                          classes=classes if classes > 2 else None,
+                                          title=f"{args.data}: decision boundary")
         print(f"decision boundary:   {path}")
     model.save(folder / "weights.json")
     print(f"weights (JSON):      {folder / 'weights.json'}")
@@ -76,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def boundary_scores(model: nn.MLP, classes: int):
-    """A ``predict(points) -> scores`` for the boundary plot: the raw score, or the argmax class."""
+    """A ``predict(points)`` for the boundary plot: the score (class 1 above 0), or the argmax class."""
     if classes == 2:
         return lambda pts: nn.predict(model, pts).ravel()
-    return lambda pts: np.argmax(nn.predict(model, pts), axis=1).astype(float)
+    return lambda pts: np.argmax(nn.predict(model, pts), axis=1)
