@@ -87,8 +87,8 @@ def _source(name: str, rule: Rule, doc: str, reflected: bool = False) -> str:
     if rule.arity == 2:
         head = _BINARY_HEAD.format(doc=doc, operands="other, self" if reflected else "self, other")
         return head + _NODE.lstrip("\n").format(
-            value=rule.value, p=None, da="None" if lazy else rule.formula[0],
-            db="None" if lazy else rule.formula[1],
+            value=rule.value, p=None, da="None" if lazy else rule.runs[0],
+            db="None" if lazy else rule.runs[1],
         )
     parameter, signature, p = "# no parameter", "", "None"
     if name in PARAMETERS:
@@ -97,7 +97,7 @@ def _source(name: str, rule: Rule, doc: str, reflected: bool = False) -> str:
         parameter = f'p = as_float({arg}, "{name}({arg})")'
         p = "p"
     head = _UNARY_HEAD.format(doc=doc, signature=signature, parameter=parameter)
-    return head + _NODE.lstrip("\n").format(value=rule.value, p=p, da="None" if lazy else rule.formula[0],
+    return head + _NODE.lstrip("\n").format(value=rule.value, p=p, da="None" if lazy else rule.runs[0],
                                             db="None")
 
 

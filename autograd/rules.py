@@ -68,6 +68,8 @@ class Rule:
 
     ``log_at_zero``: in this rule's formula ``log`` is 0 at 0, the limit of the whole term
     (``out * log(a)`` with ``out`` = 0 there), and names the base when it is negative.
+    ``code``: what runs instead of ``formula`` where the shown formula needs a guard that
+    changes no value the formula defines.
     """
 
     name: str
@@ -77,14 +79,20 @@ class Rule:
     formula: tuple[str, ...]
     lazy: bool = False
     log_at_zero: bool = False
+    code: tuple[str, ...] | None = None
     forward: Callable[..., float] = field(init=False, repr=False)
     local: Callable[[Any, Any, Any], tuple] = field(init=False, repr=False)
+
+    @property
+    def runs(self) -> tuple[str, ...]:
+        """The derivative text that is executed: ``code`` if given, else ``formula``."""
+        return self.code or self.formula
 
     def __post_init__(self) -> None:
         second = "b" if self.arity == 2 else "p"
         args = "a" if self.arity == 1 and "p" not in self.value else f"a, {second}"
         forward = eval(f"lambda {args}: {self.value}", dict(FLOAT_NAMES))  # text from this table
-        grads = "".join(f"{g}, " for g in self.formula)
+        grads = "".join(f"{g}, " for g in self.runs)
         names = dict(_ANY_NAMES, log=_exponent_log) if self.log_at_zero else dict(_ANY_NAMES)
         local = eval(f"lambda a, {second}, out: ({grads})", names)
         object.__setattr__(self, "forward", forward)
@@ -100,8 +108,9 @@ _TABLE = (
     Rule("**",           2,     "a ** b",        "power(a, b)",           ("b * a**(b-1)", "out * log(a)"),
          lazy=True, log_at_zero=True),
     Rule("neg",          1,     "-a",            "-a",                    ("-1",)),
-    Rule("pow",          1,     "a ** p",        "power(a, p)",           ("p * a**(p-1) if p else 0",),
-         lazy=True),
+    # x ** 0 is the constant 1: slope 0 at x = 0 too, where p * 0**(p-1) is 0 * inf.
+    Rule("pow",          1,     "a ** p",        "power(a, p)",           ("p * a**(p-1)",),
+         lazy=True, code=("p * a**(p-1) if p else 0",)),
     Rule("rpow",         1,     "p ** a",        "rpower(a, p)",          ("out * log(p)",), lazy=True,
          log_at_zero=True),
     Rule("exp",          1,     "exp(a)",        "exp(a)",                ("out",)),
