@@ -28,7 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="chainrule",
         description="A scalar autograd engine that makes backpropagation visible.",
-        epilog="Run 'chainrule COMMAND --help' for a command's options and an example.",
+        epilog="examples:\n  chainrule demo\n  chainrule graph \"tanh(a*b + c)\" a=2 b=-3 c=10 --explain\n"
+        "  chainrule train --data moons --steps 100\n"
+        "Run 'chainrule COMMAND --help' for a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     top.add_argument("--debug", action="store_true", help="show the full traceback on errors")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -255,6 +255,15 @@ def test_every_command_has_help_with_an_example(capsys, command):
     assert "example" in out and f"chainrule {command}" in out
 
 
+def test_top_level_help_lists_the_commands_with_examples(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("demo", "graph", "train"):
+        assert f"chainrule {command}" in out
+
+
 def test_python_dash_m_runs_the_same_command(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "chainrule", "graph", "a * b", "a=3", "b=4", "--out", str(tmp_path / "g.dot")],
