@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 from .engine import grad
@@ -28,6 +29,10 @@ def gradcheck(
     satisfies |analytic - numeric| <= atol + rtol * |numeric|; otherwise raises
     GradcheckError with a table of both gradients for every input.
     """
+    for name, tol, least in (("eps", eps, "> 0"), ("atol", atol, ">= 0"), ("rtol", rtol, ">= 0")):
+        tol = _as_float(tol, f"gradcheck {name}")
+        if not (0 < tol < math.inf or (least == ">= 0" and tol == 0)):
+            raise ValueError(f"gradcheck: {name} must be a finite number {least}, got {tol!r}")
     xs = [_as_float(x.data if isinstance(x, Value) else x, f"gradcheck inputs[{i}]")
           for i, x in enumerate(inputs)]
     leaves = [Value(x) for x in xs]
@@ -42,7 +47,8 @@ def gradcheck(
             return f(*args).data
 
     numeric = [(at(i, x + eps) - at(i, x - eps)) / (2 * eps) for i, x in enumerate(xs)]
-    bad = [abs(a - n) > atol + rtol * abs(n) for a, n in zip(analytic, numeric)]
+    # "not <=" so that a NaN on either side counts as a mismatch
+    bad = [not abs(a - n) <= atol + rtol * abs(n) for a, n in zip(analytic, numeric)]
     if any(bad):
         rows = [f"{'input':>5} {'value':>14} {'analytic':>16} {'numeric':>16} {'abs diff':>11}"]
         for i, (x, a, n, b) in enumerate(zip(xs, analytic, numeric, bad)):

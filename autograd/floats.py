@@ -35,6 +35,8 @@ def div(a: float, b: float) -> float:
 
 def power(a: float, p: float) -> float:
     """a ** p as a real number: errors for 0 to a negative power and a negative base to a fraction."""
+    if a < 0 and not math.isfinite(p):
+        raise OpError(f"{_fmt(a)} ** {_fmt(p)}: a negative base to a non-finite power is not a real number")
     if a == 0 and p < 0:
         raise ZeroDivisionError(f"0 ** {_fmt(p)}: zero cannot be raised to a negative power")
     if a < 0 and p != int(p):

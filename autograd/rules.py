@@ -5,7 +5,7 @@ Each row is plain Python text over the operands ``a`` and ``b``, the op's consta
 output ``out``. The text is the code, used three ways:
 
 - ``Value``'s operators and methods are generated from ``value`` and ``formula`` (see
-  ``value.py``), so a node computes its output and its local derivatives d(out)/d(operand)
+  ``methods.py``), so a node computes its output and its local derivatives d(out)/d(operand)
   as it is built, on floats, with no extra call;
 - ``Rule.local(a, b, out)`` evaluates ``formula`` on floats or on Values: on Values it records
   a graph, which is how ``grad(..., create_graph=True)`` gives higher-order derivatives;
@@ -127,7 +127,7 @@ _TABLE = (
 )
 
 RULES: dict[str, Rule] = {r.name: r for r in _TABLE}
-"""Every op by name. A new op is one row here plus, for a method name, one line in value.py."""
+"""Every op by name. A new op is one row here plus, for a method name, one line in methods.py."""
 
 CONST = Rule("const", 0, "a", "a", ())
 """Marks a leaf that an op made from a plain number (the 2 in ``2 * x``), for the renderer."""

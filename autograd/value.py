@@ -13,6 +13,7 @@ __all__ = ["Value", "Number"]
 Number = int | float
 
 _POW, _POWC, _RPOW = RULES["**"], RULES["pow"], RULES["rpow"]
+_ALIASES = {"ReLU": "relu"}  # micrograd's name for relu, for nodes built by hand
 
 
 def _as_float(x: Any, where: str) -> float:
@@ -55,7 +56,7 @@ class Value:
 
     def _attach(self, children: tuple, op: str) -> None:
         """Make this a node built by hand, as the lecture's operators do: ``Value(x, (a,), 'tanh')``."""
-        rule, param = RULES.get(op), None
+        rule, param = RULES.get(_ALIASES.get(op, op)), None
         if op.startswith("**") and len(children) == 1:  # the lecture's f'**{other}' node
             try:
                 rule, param = _POWC, float(op[2:])
@@ -153,16 +154,20 @@ class Value:
 
     # -- ordering compares the numbers; == stays identity so Values can live in sets ----
     def __lt__(self, other: Any) -> bool:
-        return self.data < _cmp(other)
+        other = _cmp(other)
+        return NotImplemented if other is None else self.data < other
 
     def __le__(self, other: Any) -> bool:
-        return self.data <= _cmp(other)
+        other = _cmp(other)
+        return NotImplemented if other is None else self.data <= other
 
     def __gt__(self, other: Any) -> bool:
-        return self.data > _cmp(other)
+        other = _cmp(other)
+        return NotImplemented if other is None else self.data > other
 
     def __ge__(self, other: Any) -> bool:
-        return self.data >= _cmp(other)
+        other = _cmp(other)
+        return NotImplemented if other is None else self.data >= other
 
     __hash__ = object.__hash__
 
@@ -219,8 +224,11 @@ def _const(x: Any) -> Value | None:
     return None
 
 
-def _cmp(x: Any) -> float:
-    return x.data if isinstance(x, Value) else _as_float(x, "a Value's comparison operand")
+def _cmp(x: Any) -> float | None:
+    """The number to compare with, or None (so Python tries the other side, e.g. a numpy array)."""
+    if isinstance(x, Value):
+        return x.data
+    return float(x) if isinstance(x, numbers.Real) else None
 
 
 def _num(x: float) -> str:

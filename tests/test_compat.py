@@ -297,3 +297,11 @@ def test_lecture_power_node_built_by_hand_carries_its_exponent():
     assert cube._prev[0].grad == 12.0  # 3x^2 at -2
     with pytest.raises(ValueError, match="'\\*\\*x'"):
         Value(1.0, (x,), "**x")
+
+
+def test_micrograd_relu_op_name_builds_a_relu_node():
+    x = Value(-2.0)
+    node = Value(0.0, (x,), "ReLU")  # micrograd's __repr__/_op spelling
+    node.grad = 1.0
+    node._backward()
+    assert node._op == "relu" and x.grad == 0.0

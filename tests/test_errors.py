@@ -129,7 +129,7 @@ def test_leaky_relu_slope_must_be_a_number():
 def test_backward_and_values_helpers_reject_wrong_types():
     with pytest.raises(TypeError, match="backward"):
         autograd.backward(3.0)
-    with pytest.raises(TypeError, match="comparison"):
+    with pytest.raises(TypeError, match="not supported between instances of 'Value' and 'str'"):
         Value(1.0) < "x"  # noqa: B015 - the comparison itself is what must fail
 
 
@@ -152,3 +152,26 @@ def test_backward_through_a_negative_value_base_names_the_base():
         out.backward()
     msg = str(info.value)
     assert "'**' node" in msg and "-2.0" in msg and "log" in msg
+
+
+@pytest.mark.parametrize("p", [float("inf"), float("-inf"), float("nan")])
+def test_negative_base_to_a_non_finite_power_names_the_op(p):
+    with pytest.raises(ValueError, match=r"-2\.0 \*\* .*non-finite"):
+        Value(-2.0) ** p
+
+
+def test_value_exponent_at_zero_zero_is_singular_and_says_where():
+    # b * a**(b-1) at a = b = 0 is 0 * inf: unlike a ** 0 (a constant exponent, slope 0), the
+    # slope depends on how b approaches 0, so backward names the node instead of guessing
+    a, b = Value(0.0), Value(0.0)
+    with pytest.raises(ZeroDivisionError, match=r"backward through the '\*\*' node"):
+        (a ** b).backward()
+
+
+def test_comparison_with_an_array_is_left_to_numpy():
+    import numpy as np
+
+    result = Value(1.0) < np.array([0.0, 2.0])
+    assert result.tolist() == [False, True]
+    with pytest.raises(TypeError):
+        _ = Value(1.0) < "a"

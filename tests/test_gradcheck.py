@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from ops_registry import CASES, SETTINGS
 
 import autograd
-from autograd import GradcheckError, Value
+from autograd import GradcheckError, Value, gradcheck
 
 
 def _inside(case) -> list[float]:
@@ -133,3 +133,21 @@ def test_random_graphs_pass_gradcheck_and_backward_agrees_with_grad(program):
     out.backward()
     for x, g in zip(leaves, autograd.grad(out, leaves)):
         assert math.isclose(x.grad, g, rel_tol=1e-12, abs_tol=1e-15)
+
+
+def test_a_nan_gradient_is_a_mismatch():
+    def hides_nan(a):
+        out = a * a
+        out._da = float("nan")  # a broken local derivative
+        return out
+
+    with pytest.raises(GradcheckError, match="mismatch"):
+        gradcheck(hides_nan, [3.0])
+
+
+@pytest.mark.parametrize("kwargs", [{"eps": 0}, {"eps": -1e-6}, {"atol": -1}, {"rtol": float("inf")},
+                                    {"eps": float("nan")}])
+def test_bad_tolerances_are_named(kwargs):
+    name = next(iter(kwargs))
+    with pytest.raises(ValueError, match=f"gradcheck: {name} must be"):
+        gradcheck(lambda a: a * a, [3.0], **kwargs)
