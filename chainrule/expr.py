@@ -6,7 +6,7 @@ import ast
 import math
 from collections.abc import Mapping
 
-from autograd import Value
+from autograd import RULES, Value
 
 __all__ = ["ExprError", "FUNCTIONS", "parse_bindings", "build"]
 
@@ -26,6 +26,15 @@ _BINARY = {
     ast.Div: lambda a, b: a / b,
     ast.Pow: lambda a, b: a ** b,
 }
+# Two plain numbers go through the engine's checked float functions, so a constant part
+# such as (-8) ** (1/3) is refused as it would be on Values, never a complex number.
+_CHECKED = {
+    ast.Add: RULES["+"].forward,
+    ast.Sub: RULES["-"].forward,
+    ast.Mult: RULES["*"].forward,
+    ast.Div: RULES["/"].forward,
+    ast.Pow: RULES["**"].forward,
+}
 _UNARY = {ast.USub: lambda a: -a, ast.UAdd: lambda a: a}
 _WHAT = {
     ast.Attribute: "attribute access", ast.Subscript: "subscripts", ast.Lambda: "lambdas",
@@ -39,10 +48,16 @@ class ExprError(ValueError):
     """An expression or a binding that chainrule will not evaluate; the message points at it."""
 
 
+def _chars(text: str, byte_offset: int) -> int:
+    """ast counts columns in UTF-8 bytes; the user counts characters."""
+    return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+
+
 def _point(text: str, node: ast.AST, why: str) -> ExprError:
     """One line naming the offending part of ``text`` and its column."""
-    col = getattr(node, "col_offset", 0)
-    end = getattr(node, "end_col_offset", None) or col + 1
+    col = _chars(text, getattr(node, "col_offset", 0))
+    end = getattr(node, "end_col_offset", None)
+    end = _chars(text, end) if end is not None else col + 1
     return ExprError(f"{why}: {text[col:end]!r} at column {col + 1}")
 
 
@@ -87,7 +102,13 @@ def build(text: str, bindings: Mapping[str, float]) -> tuple[Value, dict[str, Va
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise _point(text, node, f"only numbers are allowed as constants, not {node.value!r}")
-            return float(node.value)
+            try:
+                value = float(node.value)
+            except OverflowError:
+                value = math.inf
+            if not math.isfinite(value):
+                raise _point(text, node, "the number is too large for a float")
+            return value
         if isinstance(node, ast.Name):
             if node.id in FUNCTIONS:
                 raise _point(text, node, f"{node.id!r} is a function: call it, e.g. {node.id}(x)")
@@ -96,7 +117,16 @@ def build(text: str, bindings: Mapping[str, float]) -> tuple[Value, dict[str, Va
             used.add(node.id)
             return leaves[node.id]
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            return _BINARY[type(node.op)](ev(node.left, depth + 1), ev(node.right, depth + 1))
+            left, right = ev(node.left, depth + 1), ev(node.right, depth + 1)
+            if isinstance(left, Value) or isinstance(right, Value):
+                return _BINARY[type(node.op)](left, right)
+            try:
+                value = _CHECKED[type(node.op)](left, right)
+            except (ArithmeticError, ValueError) as err:
+                raise _point(text, node, f"cannot compute this constant part ({err})") from None
+            if not math.isfinite(value):
+                raise _point(text, node, "this constant part is too large for a float")
+            return value
         if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
             return _UNARY[type(node.op)](ev(node.operand, depth + 1))
         if isinstance(node, ast.Call):

@@ -138,6 +138,11 @@ def test_refusal_points_at_the_offending_part(capsys, tmp_path):
         (["a / b", "a=1", "b=0"], "division by zero"),
         (["exp", "a=1"], "'exp' is a function"),
         (["exp(a)", "exp=1"], "function name"),
+        (["(-8)**(1/3) * a", "a=1"], "not a real number"),  # never a silent complex number
+        (["(-1)**0.5 + a", "a=1"], "not a real number"),
+        (["10**400 + a", "a=1"], "overflows"),
+        (["1e999 * a", "a=1"], "too large"),
+        (["a / (2 - 2)", "a=1"], "division by zero"),
     ],
 )
 def test_graph_errors_exit_2_with_one_line(capsys, tmp_path, argv, words):
@@ -145,6 +150,18 @@ def test_graph_errors_exit_2_with_one_line(capsys, tmp_path, argv, words):
     assert status == 2
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert words in err
+
+
+def test_pointer_counts_characters_not_bytes(capsys):
+    status, _, err = run(capsys, "graph", "π + a.b", "a=1", "π=3")
+    assert status == 2
+    assert "'a.b' at column 5" in err
+
+
+def test_constant_parts_are_computed(tmp_path, capsys):
+    status, out, _ = run(capsys, "graph", "2**3 * a - 1/4", "a=2", "--out", str(tmp_path / "g.dot"))
+    assert status == 0
+    assert "= 15.75" in out and grads_printed(out) == {"a": 8.0}
 
 
 def test_out_and_format_must_agree(capsys, tmp_path):
