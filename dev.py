@@ -10,6 +10,7 @@ on Debian/Ubuntu, or says which command installs them elsewhere. Extra arguments
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -20,10 +21,22 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 
-HINTS = {
-    "dot": "Graphviz: apt-get install graphviz | brew install graphviz | choco install graphviz",
-    "chromium": "Chromium: apt-get install chromium | brew install --cask chromium",
-}
+PACKAGES = {"dot": "graphviz", "chromium": "chromium"}
+
+
+def install_hint(program: str) -> str:
+    """The command that installs ``program`` on this platform."""
+    package = PACKAGES[program]
+    system = platform.system()
+    if system == "Darwin":
+        return f"brew install {package}" if program == "dot" else "brew install --cask chromium"
+    if system == "Windows":
+        return f"winget install {package}"
+    for manager, command in (("apt-get", "sudo apt-get install -y"), ("dnf", "sudo dnf install -y"),
+                             ("pacman", "sudo pacman -S"), ("zypper", "sudo zypper install")):
+        if shutil.which(manager):
+            return f"{command} {package}"
+    return f"install {package} with your package manager"
 
 
 def say(msg: str) -> None:
@@ -35,13 +48,17 @@ def run(cmd: list, **kw) -> None:
 
 
 def apt_install(*packages: str) -> bool:
-    """apt-get install as root on a Debian-like system; False where that is not possible."""
+    """apt-get install as root on a Debian-like system; False where that is not possible or fails."""
     if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
         return False
     say(f"installing {' '.join(packages)} with apt-get")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    run(["apt-get", "update", "-qq"], env=env)
-    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], env=env)
+    try:
+        run(["apt-get", "update", "-qq"], env=env)
+        run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], env=env)
+    except subprocess.CalledProcessError as err:
+        say(f"apt-get failed ({err})")
+        return False
     return True
 
 
@@ -50,7 +67,7 @@ def need_program(program: str, packages: tuple[str, ...], required: bool) -> Non
         return
     if apt_install(*packages) and shutil.which(program):
         return
-    msg = f"'{program}' is not installed; install {HINTS[program]}"
+    msg = f"'{program}' is not installed; install it with: {install_hint(program)}"
     if required:
         sys.exit(f"[dev] {msg}")
     say(msg)
