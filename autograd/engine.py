@@ -85,11 +85,13 @@ def _context(node: Value, err: Exception) -> Exception:
     return type(err)(f"backward through the {node._op!r} node (data={node.data!r}): {err}")
 
 
-def _local(node: Value) -> tuple:
-    """A lazy node's local derivatives, from the rule table; errors name the node."""
-    b = node._p if node._b is None else node._b.data
+def _local(node: Value, create_graph: bool = False) -> tuple:
+    """``node``'s local derivatives (as Values with ``create_graph``); errors name the node."""
     try:
-        return node._rule.local(node._a.data, b, node.data)
+        if not create_graph:
+            return node.local_grads()
+        b = node._b
+        return node._rule.local(node._a, node._p if b is None else b, node)
     except (ArithmeticError, ValueError) as err:
         raise _context(node, err) from err
 
@@ -137,7 +139,7 @@ def grad(
     inputs: Values,
     grad_outputs: Sequence[float] | None = None,
     create_graph: bool = False,
-):
+) -> Value | float | list:
     """d(outputs)/d(inputs), without reading or writing any ``.grad``.
 
     Several outputs are summed (each weighted by ``grad_outputs`` if given). Returns one
@@ -160,17 +162,10 @@ def grad(
             g = grads.get(node) if node in keep else grads.pop(node, None)
             if a is None or g is None:
                 continue
-            b = node._b
-            if not create_graph:
-                local = node.local_grads() if node._da is not None else _local(node)
-            else:
-                try:
-                    local = node._rule.local(a, node._p if b is None else b, node)
-                except (ArithmeticError, ValueError) as err:
-                    raise _context(node, err) from err
+            local = _local(node, create_graph)
             grads[a] = grads.get(a, 0.0) + local[0] * g
             if len(local) == 2:
-                grads[b] = grads.get(b, 0.0) + local[1] * g
+                grads[node._b] = grads.get(node._b, 0.0) + local[1] * g
     result = [grads.get(x, 0.0) for x in ins]
     if create_graph:
         result = [g if isinstance(g, Value) else _const(g) for g in result]
