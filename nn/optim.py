@@ -56,7 +56,11 @@ class Optimizer:
         """How many steps have been taken; the next step's schedule index."""
 
     def current_lr(self) -> float:
-        """The learning rate the next ``step()`` will use."""
+        """The learning rate the next ``step()`` will use.
+
+        With a schedule this calls it (with ``self.steps``), so a stateful schedule sees an
+        extra call; ``step()`` returns the rate it used without one.
+        """
         lr = self.lr(self.steps) if callable(self.lr) else self.lr
         where = f"{type(self).__name__} lr schedule at step {self.steps}"
         return _number(lr, "the learning rate", where, 0.0)
@@ -72,12 +76,17 @@ class Optimizer:
                 name = p.label or f"parameter {i}"
                 raise FloatingPointError(f"{type(self).__name__}.step: the gradient of {name} is {p.grad!r}")
 
-    def step(self) -> None:
-        """Update every parameter from its grad, then count the step."""
+    def step(self) -> float:
+        """Update every parameter from its grad, count the step, and return the learning rate used.
+
+        A schedule is called exactly once per step, here; callers that record the rate should
+        use this return value rather than call ``current_lr()`` again.
+        """
         lr = self.current_lr()
         self._check_grads()
         self._update(lr)
         self.steps += 1
+        return lr
 
     def _update(self, lr: float) -> None:
         raise NotImplementedError

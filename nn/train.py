@@ -119,9 +119,12 @@ def fit(
     """Train ``model`` on rows ``X`` and targets ``y``; returns the per-step History.
 
     Each step runs the model on a batch, takes ``loss(predictions, targets)`` (a name from
-    ``nn.LOSSES`` or a callable) plus ``l2 * sum(p * p)``, zeroes the model's grads,
-    back-propagates and calls ``optimizer.step()``. ``batch_size=None`` is one full-batch
-    step per epoch, in data order; otherwise each epoch visits a seeded shuffle in batches.
+    ``nn.LOSSES`` or a callable) plus ``l2 * sum(p * p)``, zeroes the grads of the model's and
+    the optimizer's parameters, back-propagates and calls ``optimizer.step()``, recording the
+    learning rate it returns. The optimizer must hold at least one of the model's parameters
+    (ValueError otherwise); it may hold others too, such as a learnable scale in the loss.
+    ``batch_size=None`` is one full-batch step per epoch, in data order; otherwise each epoch
+    visits a seeded shuffle in batches.
     ``accuracy='auto'`` picks one from the loss name (see ``_auto_accuracy``). A callback
     that returns True stops training after its step. The tqdm bar shows loss and accuracy;
     ``progress=False`` hides it.
@@ -159,6 +162,14 @@ def fit(
         raise TypeError(f"{where}: accuracy must be 'auto', None or a callable, got {accuracy!r}")
 
     params = model.parameters()
+    owned = {id(p) for p in params}
+    if not any(id(p) in owned for p in optimizer.parameters):
+        # Such an optimizer would step Values the loss never reaches: training would silently do nothing.
+        kind = type(optimizer).__name__
+        raise ValueError(
+            f"{where}: none of the {kind} optimizer's {len(optimizer.parameters)} parameters belong to the "
+            f"model {model!r}; build it from this model, e.g. {kind}(model.parameters(), lr=...)"
+        )
     rows = [list(r) for r in X.tolist()]
     rng = make_rng(seed, where)
     per_epoch = math.ceil(n / batch_size)
@@ -178,10 +189,18 @@ def fit(
                     total = total + l2 * l2_penalty(params)
                 if not math.isfinite(total.data):
                     raise FloatingPointError(f"{where}: the loss is {total.data!r} at step {step}")
+                # Both: the model may hold parameters the optimizer does not train, and the optimizer
+                # may train Values outside the model (a learnable loss scale) that would accumulate.
                 model.zero_grad()
+                optimizer.zero_grad()
                 total.backward()
-                lr = optimizer.current_lr()
-                optimizer.step()
+                # step() reports the rate it used, so a stateful schedule is called once per step.
+                lr = optimizer.step()
+                if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
+                    raise TypeError(
+                        f"{where}: {type(optimizer).__name__}.step() returned {lr!r}; it must return "
+                        "the learning rate it used, as Optimizer.step does"
+                    )
                 acc = None if measure is None else measure(_outputs(preds), y[idx])
                 history.loss.append(total.data)
                 history.lr.append(lr)

@@ -199,3 +199,66 @@ def test_package_docstring_example_runs():
 
     result = doctest.testmod(nn, verbose=False)
     assert result.attempted >= 3 and result.failed == 0
+
+
+def test_fit_zeroes_the_grads_of_optimizer_parameters_outside_the_model():
+    X, y = nn.data.tutorial()
+    model = nn.tutorial_network()
+    scale = Value(1.0, label="scale")  # a learnable loss scale, trained with the model
+    step_mse, scale_grads = [], []
+
+    def scaled(preds, targets):
+        mse = nn.mse(preds, targets)
+        step_mse.append(mse.data)
+        return scale * mse
+
+    opt = nn.SGD(model.parameters() + [scale], lr=0.1)
+    nn.fit(model, X, y, loss=scaled, optimizer=opt, epochs=4, progress=False,
+           callbacks=[lambda info: scale_grads.append(scale.grad)])
+    # d(scale * mse) / d(scale) is this step's mse alone; accumulated grads would be running sums.
+    assert scale_grads == pytest.approx(step_mse, rel=1e-12)
+    assert len(set(step_mse)) == 4
+
+
+def test_fit_refuses_an_optimizer_over_another_models_parameters():
+    X, y = nn.data.tutorial()
+    model, other = nn.tutorial_network(seed=1), nn.tutorial_network(seed=2)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"none of the SGD optimizer's 16 parameters belong to the model "
+                                         r"MLP\(3 -> 4 sigmoid"):
+        nn.fit(model, X, y, loss="mse", optimizer=nn.SGD(other.parameters(), lr=1.0), epochs=1,
+               progress=False)
+    assert model.state_dict() == before
+
+
+def test_fit_trains_a_subset_of_the_model():
+    X, y = nn.data.tutorial()
+    model = nn.tutorial_network()
+    frozen = model.layers[0].state_dict()
+    nn.fit(model, X, y, loss="mse", optimizer=nn.SGD(model.layers[1].parameters(), lr=1.0), epochs=3,
+           progress=False)
+    assert model.layers[0].state_dict() == frozen
+    assert model.layers[1].state_dict() != nn.tutorial_network().layers[1].state_dict()
+
+
+def test_a_schedule_is_called_once_per_fit_step():
+    X, y = nn.data.tutorial()
+    model = nn.tutorial_network()
+    calls = []
+
+    def counting(k):
+        calls.append(k)
+        return 0.5 / len(calls)  # stateful: the rate depends on how often it was called
+
+    history = nn.fit(model, X, y, loss="mse", optimizer=nn.SGD(model.parameters(), lr=counting), epochs=5,
+                     progress=False)
+    assert calls == [0, 1, 2, 3, 4]
+    assert history.lr == [0.5, 0.25, 0.5 / 3, 0.125, 0.1]
+
+
+def test_step_returns_the_rate_it_used():
+    p = Value(1.0)
+    p.grad = 2.0
+    opt = nn.SGD([p], lr=lambda k: 0.25 * (k + 1))
+    assert opt.step() == 0.25 and opt.step() == 0.5
+    assert p.data == 1.0 - 0.25 * 2.0 - 0.5 * 2.0
