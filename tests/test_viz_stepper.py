@@ -79,6 +79,47 @@ def browser():
         b.close()
 
 
+def node_texts(page, k: int) -> dict[str, str]:
+    """id -> the k-th text line of every value node (-1: the grad row, 0: the title)."""
+    return page.evaluate("""k => Object.fromEntries([...document.querySelectorAll('g.node')]
+        .map(g => [g.id, [...g.querySelectorAll('text')].map(t => t.textContent)])
+        .filter(([id, ts]) => /^v[0-9]+$/.test(id) && ts.length > 1)
+        .map(([id, ts]) => [id, ts.at(k)]))""", k)
+
+
+def test_labels_starting_with_grad_keep_their_title(browser, tmp_path):
+    # A title starting with "grad" once passed for the grad row: the page overwrote the
+    # title and never updated the real grad line.
+    a = Value(2.0, label="gradient")
+    b = Value(3.0, label="grad 0")
+    c = a * b
+    c.label = "grad c"
+    path = write_stepper(c, tmp_path / "step.html")
+    page = browser.new_page(viewport={"width": 1000, "height": 600})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    ids = {v.label: f"v{i}" for i, v in enumerate(topo_order(c))}
+    titles = {ids["gradient"]: "gradient", ids["grad 0"]: "grad 0", ids["grad c"]: "grad c (output)"}
+    assert {i: node_texts(page, 0)[i] for i in titles} == titles
+    page.keyboard.press("Home")
+    assert node_texts(page, -1) == {ids["gradient"]: "grad 3", ids["grad 0"]: "grad 2",
+                                    ids["grad c"]: "grad 1"}
+    assert {i: node_texts(page, 0)[i] for i in titles} == titles  # the titles were not touched
+    assert errors == []
+    page.close()
+
+
+def test_page_refuses_an_svg_whose_last_text_is_not_the_grad_row():
+    from viz.stepper import _check_grad_rows
+
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg"><g id="v0" class="node"><text>grad 1</text>'
+           '<text>data 2</text></g></svg>')
+    with pytest.raises(RuntimeError, match="last text of node v0 is 'data 2', not its grad row 'grad 1'"):
+        _check_grad_rows(svg, {0: "grad 1"})
+    _check_grad_rows(svg.replace("<text>data 2</text>", ""), {0: "grad 1"})
+
+
 def test_step_through_in_a_real_browser(browser, tmp_path):
     o, vals = small_expression()
     o.backward()
@@ -95,9 +136,7 @@ def test_step_through_in_a_real_browser(browser, tmp_path):
         return page.eval_on_selector(".node.current", "e => e.id")
 
     def grads() -> dict:
-        return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('g.node')]
-            .map(g => [g.id, [...g.querySelectorAll('text')].map(t => t.textContent)
-            .find(s => s.startsWith('grad'))]).filter(([id, s]) => s !== undefined))""")
+        return node_texts(page, -1)
 
     def box(node_id: str):
         return page.eval_on_selector(f"#{node_id}", "e => { const b = e.getBBox(); return [b.x, b.y]; }")

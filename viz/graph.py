@@ -153,7 +153,7 @@ def draw_graph(
     return g
 
 
-def stepper_graph(root: Value, rankdir: str, grad_text: Callable[[int], str]) -> tuple[Graph, Layout]:
+def stepper_graph(root: Value, rankdir: str, grad_text: Callable[[int], str]) -> Graph:
     """The scalar view laid out for the step-through page: no flow colours, fixed grad text."""
     nodes = topo_order(root)
     found = find_clusters(nodes)
@@ -164,5 +164,5 @@ def stepper_graph(root: Value, rankdir: str, grad_text: Callable[[int], str]) ->
     scalar_view(lay, b, lambda i: ("c", owner[i]) if i in owner else None, lambda i: True,
                 lambda j: f"v{j}", True, lambda i, into: grad_text(i), found)
     emit(g, b, lay, found, "c")
-    return g, lay
+    return g
 

@@ -12,13 +12,14 @@
   let current = 0;
   let timer = null;
 
-  // Each value node's grad line is the <text> whose content starts with "grad".
+  // Each value node's grad line is the last <text> of its group: viz.layout.value_label
+  // puts the grad row last. Its content is no guide, since a node's title (its label) may
+  // itself start with "grad"; viz/stepper.py checks this layout before writing the page.
   for (const id of data.nodes) {
     const g = document.getElementById(id);
     if (!g) continue;
-    for (const t of g.querySelectorAll("text")) {
-      if (t.textContent.startsWith("grad")) { gradText[id] = t; break; }
-    }
+    const texts = g.querySelectorAll("text");
+    if (texts.length) gradText[id] = texts[texts.length - 1];
   }
   // dot placed each grad line for its widest text, left-anchored; centre it instead so
   // shorter texts of earlier frames sit in the middle of the box.

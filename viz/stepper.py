@@ -8,6 +8,7 @@ come from :func:`viz.flow.trace`, the same record ``explain`` prints.
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from autograd import Value
@@ -67,6 +68,29 @@ def frames(t: Trace) -> list[dict]:
     return out
 
 
+_SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _check_grad_rows(svg: str, grad_rows: dict[int, str]) -> None:
+    """Fail loudly unless each value node's last SVG ``<text>`` is its grad row.
+
+    stepper.js rewrites the last text of every value node each frame; if a Graphviz version
+    ever laid the label out differently, the page would silently overwrite the wrong line.
+    """
+    last = {}
+    for g in ET.fromstring(svg).iter(f"{_SVG}g"):
+        if g.get("class") == "node":
+            texts = ["".join(t.itertext()) for t in g.iter(f"{_SVG}text")]
+            last[g.get("id")] = texts[-1] if texts else None
+    wrong = {f"v{i}": (last.get(f"v{i}"), text) for i, text in grad_rows.items()
+             if last.get(f"v{i}") != text}
+    if wrong:
+        node, (got, want) = sorted(wrong.items())[0]
+        raise RuntimeError(f"write_stepper: in the SVG from dot, the last text of node {node} is {got!r}, "
+                           f"not its grad row {want!r}; the page could not update it "
+                           f"({len(wrong)} node(s) affected)")
+
+
 def stepper_html(root: Value, *, rankdir: str = "LR", title: str | None = None,
                  interval_ms: int = 900, max_nodes: int | None = 3000) -> str:
     """The step-through page for ``root`` as a string (see :func:`write_stepper`)."""
@@ -86,8 +110,11 @@ def stepper_html(root: Value, *, rankdir: str = "LR", title: str | None = None,
         text = f"grad {_total(s)}"
         if len(text) > len(widest.get(s.child, "")):
             widest[s.child] = text
-    graph, _ = stepper_graph(root, rankdir, lambda i: widest.get(i, f"grad {fmt(t.grads[i])}"))
+    grad_rows = {i: widest.get(i, f"grad {fmt(t.grads[i])}") for i, v in enumerate(t.nodes)
+                 if not v.is_constant}
+    graph = stepper_graph(root, rankdir, grad_rows.__getitem__)
     svg = graph.pipe(format="svg", encoding="utf-8")
+    _check_grad_rows(svg, grad_rows)
     svg = svg[svg.index("<svg"):]  # drop the XML prolog and doctype: the SVG is inlined
     name = t.names[-1]  # the root comes last in topological order
     page_title = title if title is not None else f"chainrule: the backward pass of {name}"
