@@ -1,8 +1,10 @@
 """Optimizers: read each parameter's ``.grad`` and move its ``.data`` downhill.
 
 The learning rate is a number or a schedule, any callable ``lr(step) -> float`` with
-``step`` counting from 0 (micrograd's demo: ``lambda k: 1.0 - 0.9 * k / 100``). A step whose
-gradients or learning rate are not finite raises before any parameter changes.
+``step`` counting from 0 (micrograd's demo: ``lambda k: 1.0 - 0.9 * k / 100``). A fixed rate
+must be finite and > 0, checked at construction; a schedule's value must be finite and >= 0,
+checked as each step calls it. A step whose gradients or learning rate are not finite raises
+before any parameter changes.
 """
 
 from __future__ import annotations
@@ -20,15 +22,28 @@ LearningRate = float | Callable[[int], float]
 
 
 def _number(
-    x: Any, what: str, where: str, low: float, high: float = math.inf, high_open: bool = False
+    x: Any, what: str, where: str, low: float, high: float = math.inf, high_open: bool = False,
+    low_open: bool = False,
 ) -> float:
+    """``x`` as a float, or a TypeError/ValueError naming ``what``, ``where`` and the allowed range.
+
+    The range is closed unless ``low_open``/``high_open`` say otherwise; NaN is never in range.
+    """
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise TypeError(f"{where}: {what} must be a number, got {type(x).__name__}: {x!r}")
     x = float(x)
-    if not (low <= x and (x < high if high_open else x <= high)):
-        bracket = ")" if high_open else "]"
-        raise ValueError(f"{where}: {what} must be in [{low}, {high}{bracket}, got {x!r}")
+    above = low < x if low_open else low <= x
+    below = x < high if high_open else x <= high
+    if not (above and below):
+        opening = "(" if low_open else "["
+        closing = ")" if high_open else "]"
+        raise ValueError(f"{where}: {what} must be in {opening}{low}, {high}{closing}, got {x!r}")
     return x
+
+
+def _rate(x: Any, what: str, where: str) -> float:
+    """A fixed learning rate: finite and > 0 (0 would train nothing, inf or NaN ruin every weight)."""
+    return _number(x, what, where, 0.0, math.inf, high_open=True, low_open=True)
 
 
 class Optimizer:
@@ -49,7 +64,7 @@ class Optimizer:
                 raise ValueError(f"{where}: parameter {i} ({p.label or repr(p)}) is listed twice")
             seen.add(id(p))
         if not callable(lr):
-            _number(lr, "lr", where, 0.0)
+            _rate(lr, "lr", where)
         self.parameters = params
         self.lr = lr
         self.steps = 0
@@ -61,9 +76,12 @@ class Optimizer:
         With a schedule this calls it (with ``self.steps``), so a stateful schedule sees an
         extra call; ``step()`` returns the rate it used without one.
         """
-        lr = self.lr(self.steps) if callable(self.lr) else self.lr
-        where = f"{type(self).__name__} lr schedule at step {self.steps}"
-        return _number(lr, "the learning rate", where, 0.0)
+        if callable(self.lr):
+            where = f"{type(self).__name__} lr schedule at step {self.steps}"
+            # A schedule may decay to 0 (a last step that changes nothing), but never to inf or NaN.
+            return _number(self.lr(self.steps), "the learning rate", where, 0.0, math.inf, high_open=True)
+        # Checked again here because ``lr`` is a public attribute a user may reassign.
+        return _rate(self.lr, "lr", type(self).__name__)
 
     def zero_grad(self) -> None:
         """Set every parameter's grad to 0."""
@@ -104,7 +122,7 @@ class SGD(Optimizer):
     ) -> None:
         super().__init__(parameters, lr)
         self.momentum = _number(momentum, "momentum", "SGD", 0.0, 1.0, high_open=True)
-        self.weight_decay = _number(weight_decay, "weight_decay", "SGD", 0.0)
+        self.weight_decay = _number(weight_decay, "weight_decay", "SGD", 0.0, math.inf, high_open=True)
         self.velocity = [0.0] * len(self.parameters)
 
     def _update(self, lr: float) -> None:
@@ -141,8 +159,9 @@ class Adam(Optimizer):
         self.betas = tuple(
             _number(b, f"betas[{i}]", "Adam", 0.0, 1.0, high_open=True) for i, b in enumerate(betas)
         )
-        self.eps = _number(eps, "eps", "Adam", 0.0)
-        self.weight_decay = _number(weight_decay, "weight_decay", "Adam", 0.0)
+        # eps keeps the step finite where a gradient and its running square are both 0.
+        self.eps = _number(eps, "eps", "Adam", 0.0, math.inf, high_open=True, low_open=True)
+        self.weight_decay = _number(weight_decay, "weight_decay", "Adam", 0.0, math.inf, high_open=True)
         self.m = [0.0] * len(self.parameters)
         self.s = [0.0] * len(self.parameters)
 

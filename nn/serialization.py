@@ -52,7 +52,12 @@ def _checked(module: Any, state: Any, where: str) -> list[tuple[Any, float]]:
         v = state[name]
         if isinstance(v, bool) or not isinstance(v, numbers.Real):
             raise TypeError(f"{where}: parameter {name} is {type(v).__name__} ({v!r}), not a number")
-        f = float(v)
+        try:
+            f = float(v)
+        except OverflowError:  # JSON integers are unbounded: 10**400 parses, but no float holds it
+            raise ValueError(
+                f"{where}: parameter {name} is an integer beyond the float range (+-1.8e308)"
+            ) from None
         if not math.isfinite(f):
             raise ValueError(f"{where}: parameter {name} is {f!r}, not a finite number")
         pairs.append((p, f))
@@ -103,7 +108,13 @@ def load(module: Any, path: str | os.PathLike) -> None:
     """Read a file written by ``save`` into ``module``; on any problem raise and change nothing."""
     where = f"load({os.fspath(path)!r})"
     with open(path, encoding="utf-8") as f:
-        text = f.read()
+        try:
+            text = f.read()
+        except UnicodeDecodeError as err:
+            # save() writes UTF-8 JSON, so undecodable bytes mean some other (perhaps pickled) file.
+            raise ValueError(
+                f"{where}: not a chainrule JSON file: byte {err.start} is not UTF-8 text ({err.reason})"
+            ) from None
     try:
         doc = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except ValueError as err:  # json.JSONDecodeError is a ValueError

@@ -90,6 +90,16 @@ def test_zero_grad():
     (lambda: nn.SGD([Value(1.0) + 1], lr=0.1), ValueError, "output of a '\\+' op, not a leaf"),
     (lambda: nn.SGD([Value(1.0, label="w")] * 2, lr=0.1), ValueError, r"parameter 1 \(w\) is listed twice"),
     (lambda: nn.SGD([Value(1.0)], lr=-0.1), ValueError, "lr must be in"),
+    (lambda: nn.SGD([Value(1.0)], lr=0), ValueError, r"SGD: lr must be in \(0.0, inf\), got 0.0"),
+    (lambda: nn.SGD([Value(1.0)], lr=float("inf")), ValueError, r"SGD: lr must be in \(0.0, inf\), got inf"),
+    (lambda: nn.SGD([Value(1.0)], lr=float("nan")), ValueError, "SGD: lr must be in .*, got nan"),
+    (lambda: nn.Adam([Value(1.0)], lr=float("inf")), ValueError, r"Adam: lr must be in \(0.0, inf\), got in"),
+    (lambda: nn.Adam([Value(1.0)], lr=float("nan")), ValueError, "Adam: lr must be in .*, got nan"),
+    (lambda: nn.Adam([Value(1.0)], eps=0), ValueError, r"Adam: eps must be in \(0.0, inf\), got 0.0"),
+    (lambda: nn.Adam([Value(1.0)], eps=float("inf")), ValueError, "Adam: eps must be in"),
+    (lambda: nn.Adam([Value(1.0)], betas=(-0.1, 0.9)), ValueError, r"betas\[0\] must be in \[0.0, 1.0\)"),
+    (lambda: nn.Adam([Value(1.0)], betas=(float("nan"), 0.9)), ValueError, r"betas\[0\] must be in"),
+    (lambda: nn.SGD([Value(1.0)], lr=0.1, weight_decay=float("inf")), ValueError, "weight_decay must be in"),
     (lambda: nn.SGD([Value(1.0)], lr="fast"), TypeError, "lr must be a number"),
     (lambda: nn.SGD([Value(1.0)], lr=0.1, momentum=1.0), ValueError, "momentum must be in"),
     (lambda: nn.Adam([Value(1.0)], betas=(0.9,)), TypeError, "betas must be a pair"),
@@ -108,6 +118,28 @@ def test_bad_schedule_value_raises_before_any_change():
     with pytest.raises(ValueError, match="lr schedule at step 1"):
         opt.step()
     assert p.data == pytest.approx(0.9) and opt.steps == 1
+
+
+def test_a_schedule_may_reach_zero_but_not_inf_and_a_reassigned_rate_is_checked():
+    p = Value(1.0)
+    p.grad = 1.0
+    opt = nn.SGD([p], lr=lambda k: [0.0, float("inf")][k])
+    assert opt.step() == 0.0 and p.data == 1.0
+    with pytest.raises(ValueError, match=r"SGD lr schedule at step 1: the learning rate must be .*got inf"):
+        opt.step()
+    fixed = nn.SGD([p], lr=0.1)
+    fixed.lr = float("inf")
+    with pytest.raises(ValueError, match="SGD: lr must be in"):
+        fixed.step()
+    assert p.data == 1.0
+
+
+def test_adam_with_a_zero_gradient_stays_put():
+    p = Value(2.0)
+    opt = nn.Adam([p], lr=0.1, eps=1e-12)
+    p.grad = 0.0
+    opt.step()
+    assert p.data == 2.0
 
 
 @pytest.mark.parametrize("opt_class", [nn.SGD, nn.Adam])

@@ -84,6 +84,8 @@ BAD_FILES = [
      "not a number JSON allows|not a finite number"),
     (edited(lambda d: d["parameters"].update({"layers.0.neurons.0.b": float("nan")})), ValueError,
      "NaN is not a number JSON allows"),
+    (edited(lambda d: d["parameters"].update({"layers.0.neurons.1.w.0": 10**400})), ValueError,
+     "parameter layers.0.neurons.1.w.0 is an integer beyond the float range"),
     ('{"format": "chainrule.state_dict", "format": "other"}', ValueError, "duplicate key 'format'"),
     (edited(lambda d: d.update(parameters=[1, 2])), TypeError, "expected a mapping"),
 ]
@@ -97,6 +99,28 @@ def test_bad_files_raise_and_leave_the_model_unchanged(tmp_path, text, error, ma
     with pytest.raises(error, match=match) as info:
         m.load(path)
     assert str(path) in str(info.value)
+    assert m.state_dict() == before
+
+
+@pytest.mark.parametrize("raw", [
+    b"\x80\x04\x95 a pickle, not JSON",
+    json.dumps(good_doc()).encode("utf-8").replace(b'"model": "x"', b'"model": "\xff"'),
+])
+def test_a_file_that_is_not_utf8_is_a_clear_load_error(tmp_path, raw):
+    m = nn.MLP(2, [3, 1], activation="tanh", seed=3)
+    before = m.state_dict()
+    path = tmp_path / "weights.pkl"
+    path.write_bytes(raw)
+    with pytest.raises(ValueError, match=r"weights\.pkl'\): not a chainrule JSON file: byte \d+ is not UTF"):
+        m.load(path)
+    assert m.state_dict() == before
+
+
+def test_load_state_dict_names_an_integer_too_large_for_a_float():
+    m = model()
+    before = m.state_dict()
+    with pytest.raises(ValueError, match="load_state_dict: parameter layers.1.neurons.0.b is an integer bey"):
+        m.load_state_dict({**before, "layers.1.neurons.0.b": 10**5000})
     assert m.state_dict() == before
 
 
