@@ -134,3 +134,24 @@ def test_importing_viz_does_not_import_matplotlib():
 
     code = "import sys, viz; sys.exit('matplotlib' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_same_plot_same_bytes(tmp_path):
+    # matplotlib writes the date into SVG and PDF files and random ids for SVG clip paths
+    import matplotlib
+
+    loss = [1 / (k + 1) for k in range(30)]
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    y = np.array([0, 1, 1, 0])
+    predict = lambda P: P[:, 0] - P[:, 1]
+    for suffix in (".svg", ".pdf", ".png"):
+        runs = []
+        for k in range(2):
+            history = plot_history(tmp_path / f"h{k}{suffix}", loss, [0.5] * 30)
+            boundary = plot_decision_boundary(tmp_path / f"b{k}{suffix}", predict, X, y, resolution=10)
+            runs.append((history.read_bytes(), boundary.read_bytes()))
+        assert runs[0] == runs[1], suffix
+    text = (tmp_path / "h0.svg").read_text(encoding="utf-8")
+    assert "clipPath" in text and "<dc:date>" not in text
+    assert b"/CreationDate" not in (tmp_path / "h0.pdf").read_bytes()
+    assert matplotlib.rcParams["svg.hashsalt"] is None  # the salt was not left set globally

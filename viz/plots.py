@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # matplotlib is optional: imported for real only when a plot is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 import numpy as np
 
@@ -18,7 +24,7 @@ CLASS0_REGION = "#F5D9A6"  # light orange
 CLASS1_REGION = "#A9CCE8"  # light blue
 
 
-def require_matplotlib():
+def require_matplotlib() -> ModuleType:
     """``matplotlib.pyplot`` on the Agg backend, or an ImportError saying how to install it."""
     try:
         import matplotlib
@@ -38,6 +44,24 @@ def _target(path: str | Path) -> Path:
         raise ValueError(f"cannot tell the image format of {str(path)!r}: "
                          f"use a suffix of {', '.join(FORMATS)}")
     return path
+
+
+# matplotlib stamps SVG and PDF files with the date and gives SVG clip paths random ids;
+# without the date and with a fixed salt for the ids the same plot gives the same bytes.
+_METADATA = {".svg": {"Date": None}, ".pdf": {"CreationDate": None}, ".png": {}}
+_SALT = "chainrule"
+
+
+def _save(fig: Figure, path: Path, dpi: float) -> None:
+    """Write ``fig`` to ``path`` reproducibly, then close it."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    try:
+        with matplotlib.rc_context({"svg.hashsalt": _SALT}):  # only for this save, not globally
+            fig.savefig(path, dpi=dpi, metadata=_METADATA[path.suffix.lower()])
+    finally:
+        plt.close(fig)
 
 
 def _series(name: str, values: Sequence[float] | None) -> np.ndarray | None:
@@ -71,8 +95,7 @@ def plot_history(path: str | Path, loss: Sequence[float], accuracy: Sequence[flo
         ax.set(xlabel="step", ylabel="accuracy", title=f"{title}: accuracy", ylim=(-0.02, 1.02))
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _save(fig, path, 100)
     return path
 
 
@@ -122,7 +145,8 @@ def _multiclass(ax, xx: np.ndarray, yy: np.ndarray, zz: np.ndarray, X: np.ndarra
 
 
 def decision_figure(predict: Callable[[np.ndarray], np.ndarray], X, y, *, resolution: int = 80,
-                    threshold: float = 0.0, title: str = "decision boundary", classes: int | None = None):
+                    threshold: float = 0.0, title: str = "decision boundary",
+                    classes: int | None = None) -> tuple[Figure, Axes]:
     """The decision-boundary figure as matplotlib ``(fig, ax)``, for callers who adjust it.
 
     ``predict(points)`` takes an (n, 2) array and returns n scores; a point is class 1 where
@@ -177,7 +201,5 @@ def plot_decision_boundary(path: str | Path, predict: Callable[[np.ndarray], np.
     path = _target(path)
     fig, _ = decision_figure(predict, X, y, resolution=resolution, threshold=threshold, title=title,
                              classes=classes)
-    plt = require_matplotlib()
-    fig.savefig(path, dpi=fig.dpi)
-    plt.close(fig)
+    _save(fig, path, fig.dpi)
     return path
