@@ -51,16 +51,30 @@ class StepInfo:
 
 
 def _binary(threshold: float) -> Accuracy:
-    return lambda out, y: float(np.mean((out > threshold) == (y > threshold)))
+    def accuracy(out: np.ndarray, y: np.ndarray) -> float:
+        # A one-output model gives shape (n,); a target column is (n, 1). Compared unaligned they
+        # would broadcast to (n, n) and average every output against every target.
+        if out.size == y.size:
+            out = out.reshape(y.shape)
+        return float(np.mean((out > threshold) == (y > threshold)))
+
+    return accuracy
 
 
 def _argmax(out: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(np.argmax(out, axis=1) == y))
 
 
+def _argmax_one_hot(out: np.ndarray, y: np.ndarray) -> float:
+    """Per sample: the largest output sits where the target row has its 1."""
+    return float(np.mean(np.argmax(out, axis=1) == np.argmax(y, axis=1)))
+
+
 def _auto_accuracy(loss: Any, y: np.ndarray) -> Accuracy | None:
     """The usual accuracy for a named loss: sign for hinge, 0.5 for probabilities, argmax for
-    classes; for squared losses only when every target is 0 or 1."""
+    classes; for squared losses only when every target is 0 or 1, and then per sample by argmax
+    when each target is a one-hot row of two or more columns (several 1s in a row are
+    independent labels, each scored at 0.5)."""
     if loss == "hinge":
         return _binary(0.0)
     if loss == "binary_cross_entropy":
@@ -68,6 +82,8 @@ def _auto_accuracy(loss: Any, y: np.ndarray) -> Accuracy | None:
     if loss == "softmax_cross_entropy":
         return _argmax
     if loss in ("sum_of_squares", "mse") and np.isin(y, (0, 1)).all():
+        if y.ndim == 2 and y.shape[1] >= 2 and (y.sum(axis=1) == 1).all():
+            return _argmax_one_hot
         return _binary(0.5)
     return None
 

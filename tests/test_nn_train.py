@@ -262,3 +262,54 @@ def test_step_returns_the_rate_it_used():
     opt = nn.SGD([p], lr=lambda k: 0.25 * (k + 1))
     assert opt.step() == 0.25 and opt.step() == 0.5
     assert p.data == 1.0 - 0.25 * 2.0 - 0.5 * 2.0
+
+
+class Fixed:
+    """A 1-input model whose outputs are set per input value, to score accuracy by hand."""
+
+    nin = 1
+
+    def __init__(self, outputs):
+        self.outputs = outputs
+        self.weight = Value(1.0)
+
+    def parameters(self):
+        return [self.weight]
+
+    def zero_grad(self):
+        self.weight.grad = 0.0
+
+    def __call__(self, x):
+        row = self.outputs[int(x[0])]
+        return [self.weight * v for v in row] if isinstance(row, list) else self.weight * row
+
+
+def test_auto_accuracy_for_one_hot_squared_loss_targets_counts_samples():
+    # Three classes, four samples; the argmax is right for samples 0 and 2 only. Per element
+    # (0.5 threshold) it would be 10 of 12 = 83%, not 2 of 4.
+    outputs = {0: [0.9, 0.1, 0.0], 1: [0.2, 0.3, 0.1], 2: [0.0, 0.2, 0.7], 3: [0.4, 0.1, 0.3]}
+    y = np.array([[1, 0, 0], [0, 0, 1], [0, 0, 1], [0, 1, 0]])
+    model = Fixed(outputs)
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    for loss in ("mse", "sum_of_squares"):
+        history = nn.fit(model, X, y, loss=loss, optimizer=nn.SGD(model.parameters(), lr=1e-9), epochs=1,
+                         progress=False)
+        assert history.accuracy == [pytest.approx(0.5)]
+
+
+def test_auto_accuracy_for_a_target_column_compares_sample_by_sample():
+    model = Fixed({0: 0.9, 1: 0.2, 2: 0.3})
+    X = np.array([[0.0], [1.0], [2.0]])
+    y = np.array([[1.0], [0.0], [1.0]])  # one column: the third sample is wrong (all pairs: 4 of 9)
+    history = nn.fit(model, X, y, loss="mse", optimizer=nn.SGD(model.parameters(), lr=1e-9), epochs=1,
+                     progress=False)
+    assert history.accuracy == [pytest.approx(2 / 3)]
+
+
+def test_auto_accuracy_for_multi_label_targets_scores_each_label():
+    model = Fixed({0: [0.9, 0.8], 1: [0.1, 0.7]})
+    X = np.array([[0.0], [1.0]])
+    y = np.array([[1, 1], [0, 0]])  # rows with two 1s or none are not one-hot: 3 of 4 labels right
+    history = nn.fit(model, X, y, loss="mse", optimizer=nn.SGD(model.parameters(), lr=1e-9), epochs=1,
+                     progress=False)
+    assert history.accuracy == [pytest.approx(0.75)]
