@@ -131,3 +131,21 @@ def test_every_op_rule_text_evaluates_to_its_local_derivative():
 def test_explain_rejects_non_values():
     with pytest.raises(TypeError, match="Value"):
         explain(3.0)
+
+
+def test_stored_grads_that_are_not_this_pass_are_called_out():
+    a = Value(2.0, label="a")
+    L = a * a
+    L.label = "L"
+    assert explain(L).splitlines()[-1] == "leaf grads: a = 4"  # before backward: nothing to compare
+    L.backward()
+    assert explain(L).splitlines()[-1] == "leaf grads: a = 4"
+    L.backward()  # a.grad accumulates to 8; the replayed pass still gives 4
+    *_, leaves, note = explain(L).splitlines()
+    assert leaves == "leaf grads: a = 4"
+    assert note.startswith("stored grads differ: a.grad = 8 (accumulated over several backward() calls")
+    x = Value(3.0, label="x")
+    z = x ** 2 * x
+    z.backward()
+    x.data = 1.0  # the replay uses today's ∂(x**2)/∂x = 2 with the grads of the old data
+    assert explain(z).splitlines()[-1].startswith("stored grads differ: x.grad = 27 (")

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from test_viz_support import (
+    SVG,
     dot_clusters,
     groups,
     norm,
@@ -271,3 +272,47 @@ def test_undefined_local_derivative_is_drawn_not_raised():
     assert stroke(root, "e2_1")[0] == ZERO.lower()
     with pytest.raises(ValueError, match=r"'\*\*' node"):
         explain(out)  # the text replays backward, which has no number to give here either
+
+
+def grad_row(g, v: Value, root: Value) -> str:
+    """The grad row (the last line) of value ``v``'s node in the rendered ``g``."""
+    return groups(svg_of(g), "node")[f"v{topo_order(root).index(v)}"][-1]
+
+
+def graph_title(g) -> str:
+    """The graph's own label (empty if it has none)."""
+    root = svg_of(g)
+    top = next(el for el in root.iter(f"{SVG}g") if el.get("class") == "graph")
+    return " ".join("".join(t.itertext()) for t in top.findall(f"{SVG}text"))
+
+
+def test_a_grad_accumulated_over_two_passes_is_not_written_as_this_pass_sum():
+    a = Value(2.0, label="a")
+    L = a * a
+    L.backward()
+    assert grad_row(draw_graph(L), a, L) == "grad = 2 + 2 = 4"
+    assert "edges here" not in graph_title(draw_graph(L))
+    L.backward()  # a leaf accumulates: 8; the edges show one pass, 2 + 2
+    g = draw_graph(L)
+    assert grad_row(g, a, L) == "grad 8 (edges here: 2 + 2 = 4)"
+    assert "accumulated over several backward() calls" in graph_title(g)
+    assert grad_row(draw_graph(L), L, L) == "grad 1"  # the root is reset and seeded each pass
+
+
+def test_a_grad_from_before_a_data_change_is_not_written_as_the_edges_sum():
+    x = Value(3.0, label="x")
+    y = x ** 2        # lazy: its local derivative 2x is recomputed from x's data when asked
+    z = y * x         # stores its local derivatives (y and x) when built
+    z.label = "z"
+    z.backward()
+    assert grad_row(draw_graph(z), x, z) == "grad = 9 + 18 = 27"
+    x.data = 1.0      # an optimizer step: now ∂y/∂x reads 2, so y passes back 3 × 2 = 6
+    g = draw_graph(z)
+    assert grad_row(g, x, z) == "grad 27 (edges here: 9 + 6 = 15)"
+    assert "data changed after backward()" in graph_title(g)
+    # one edge that no longer gives the grad is marked too
+    w = Value(3.0, label="w")
+    s = w ** 2
+    s.backward()
+    w.data = 1.0
+    assert grad_row(draw_graph(s), w, s) == "grad 6 (edges here: 2)"

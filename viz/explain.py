@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 from autograd import Value
 
 from .flow import derivative_text, operand_names, rule_text, trace
+from .layout import SUM_TOLERANCE
 from .style import fmt
 
 __all__ = ["explain"]
@@ -17,7 +20,9 @@ def explain(root: Value, digits: int = 6) -> str:
     local = contribution | operand.grad = running total``; where an operand is reached a
     second time the running total shows the sum (``before + contribution = total``). The
     pass is replayed from a fresh start (seed grad 1), so it needs no ``backward()`` first
-    and leaves every ``.grad`` untouched. A last line lists the leaves' gradients.
+    and leaves every ``.grad`` untouched. A last line lists the leaves' gradients; after
+    ``backward()``, leaves whose stored ``.grad`` differs from the replay (accumulated over
+    several passes, or computed before ``.data`` changed) are listed on one more line.
     """
     t = trace(root)
     index = {v: i for i, v in enumerate(t.nodes)}
@@ -37,4 +42,13 @@ def explain(root: Value, digits: int = 6) -> str:
                      f"{n(s.contribution)} | {t.names[s.child]}.grad = {total}")
     leaves = [i for i, v in enumerate(t.nodes) if v.is_leaf and not v.is_constant]
     lines.append("leaf grads: " + ", ".join(f"{t.names[i]} = {n(t.grads[i])}" for i in leaves))
+    # The replay is one pass from the current data; the stored grads may be from elsewhere.
+    # root.grad == 0 means backward() has not run, and then there is nothing to compare.
+    differ = [i for i in leaves if root.grad != 0 and t.nodes[i].grad != t.grads[i]
+              and not math.isclose(t.nodes[i].grad, t.grads[i], rel_tol=SUM_TOLERANCE)]
+    if differ:
+        lines.append("stored grads differ: " + ", ".join(f"{t.names[i]}.grad = {n(t.nodes[i].grad)}"
+                                                         for i in differ)
+                     + " (accumulated over several backward() calls, used outside this graph, "
+                       "or data changed after backward())")
     return "\n".join(lines)

@@ -19,6 +19,7 @@ from .dot import check_rankdir, check_root
 from .escape import dot_quote, record_text
 from .flow import derivative_text, rule_text
 from .layout import (
+    UNBALANCED_NOTE,
     Builder,
     Edge,
     Layout,
@@ -137,8 +138,6 @@ def draw_graph(
         raise ValueError("draw_graph(collapse='neuron'): no nn module outputs found in this graph "
                          "(module outputs are labelled nodes whose name prefixes a parameter's label)")
     g = new_graph(rankdir, format)
-    if note:
-        g.body.append(f"\tlabel={dot_quote(record_text(note))} labelloc=t fontsize=12\n")
     b = Builder()
     if collapse == "neuron":
         owner = neuron_view(lay, b, found, edge_labels)
@@ -150,6 +149,11 @@ def draw_graph(
         scalar_view(lay, b, lambda i: ("c", owner[i]) if i in owner else None, lambda i: True,
                     lambda j: f"v{j}", edge_labels, clusters=found if clusters else [])
         emit(g, b, lay, found if clusters else [], "c")
+    if lay.unbalanced:
+        note = f"{note}\n{UNBALANCED_NOTE}" if note else UNBALANCED_NOTE
+    if note:
+        # a graph attribute: dot reads it wherever it stands among the statements
+        g.body.append(f"\tlabel={dot_quote(record_text(note))} labelloc=t fontsize=12\n")
     return g
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from autograd import Value
 
@@ -19,10 +19,11 @@ from .flow import node_names
 from .render import Graph
 from .style import KINDS, NO_GRAD, flow_colour, flow_width, fmt, kind_of, largest, looks_like_parameter
 
-__all__ = ["Edge", "Layout", "analyse", "grad_line", "value_label", "node_attrs", "edge_attrs",
-           "Builder", "emit", "new_graph"]
+__all__ = ["Edge", "Layout", "analyse", "grad_line", "UNBALANCED_NOTE", "SUM_TOLERANCE", "value_label",
+           "node_attrs", "edge_attrs", "Builder", "emit", "new_graph"]
 
 MAX_TERMS = 4  # a grad shown as a sum lists at most this many terms
+SUM_TOLERANCE = 1e-9  # relative: how closely the edges' contributions must add up to a grad
 
 
 @dataclass
@@ -46,6 +47,8 @@ class Layout:
     edges: list[Edge]
     has_grad: bool
     largest: float
+    # nodes whose grad differs from what their edges here pass back (see grad_line)
+    unbalanced: set[int] = field(default_factory=set)
 
     def incoming(self) -> dict[int, list[Edge]]:
         """For each node, the edges bringing it gradient, in the order backward adds them."""
@@ -86,15 +89,34 @@ def analyse(root: Value, params: Iterable[Value] | None, has_grad: bool | None,
 
 
 def grad_line(layout: Layout, i: int, into: list[Edge]) -> str:
-    """``grad g``, ``grad = c1 + c2 = g`` where paths meet, or ``no grad yet``."""
+    """``grad g``, ``grad = c1 + c2 = g`` where paths meet, or ``no grad yet``.
+
+    The sum is written only when the contributions on the edges here add up to the stored
+    grad. They need not: a leaf's grad accumulates over several ``backward()`` calls while
+    the edges show one pass, a sub-expression's value may also be used outside the graph
+    drawn, and after ``.data`` changes (an optimizer step) lazy ops recompute their local
+    derivatives while others keep those of build time. Then the line reads ``grad g (edges
+    here: c1 + c2 = s)`` and ``i`` is added to ``layout.unbalanced``.
+    """
     if not layout.has_grad:
         return "no grad yet"
     g = layout.nodes[i].grad
-    if len(into) < 2:
+    if not into:
         return f"grad {fmt(g)}"
-    terms = [fmt(e.flow) for e in into[:MAX_TERMS]]
-    more = f" + … ({len(into)} terms)" if len(into) > MAX_TERMS else ""
-    return f"grad = {' + '.join(terms)}{more} = {fmt(g)}"
+    total = 0.0
+    for e in into:  # in backward's order, so a graph differentiated once matches exactly
+        total += e.flow
+    terms = " + ".join(fmt(e.flow) for e in into[:MAX_TERMS])
+    terms += f" + … ({len(into)} terms)" if len(into) > MAX_TERMS else ""
+    if total == g or math.isclose(total, g, rel_tol=SUM_TOLERANCE):
+        return f"grad {fmt(g)}" if len(into) == 1 else f"grad = {terms} = {fmt(g)}"
+    layout.unbalanced.add(i)
+    return f"grad {fmt(g)} (edges here: {terms if len(into) == 1 else f'{terms} = {fmt(total)}'})"
+
+
+UNBALANCED_NOTE = ("a grad followed by (edges here: …) is not the sum of what its edges pass back: "
+                   "it was accumulated over several backward() calls, the value is also used outside "
+                   "this graph, or data changed after backward()")
 
 
 def value_label(title: str, rows: list[str], grad_row: str | None) -> str:
