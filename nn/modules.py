@@ -108,9 +108,24 @@ def as_inputs(x: Any, nin: int, where: str) -> list[Value]:
 
 
 class Module:
-    """A piece of a model: it owns parameters and child modules, each with a stable name."""
+    """A piece of a model: it owns parameters and child modules, each with a stable name.
 
-    name: str
+    Subclasses declare what they own through ``_own_parameters`` and ``_children``, and
+    everything else is derived from those. A micrograd-style subclass that only overrides
+    ``parameters()`` works too: its parameters are then named by position (``"0"``, ``"1"``,
+    ...) so ``state_dict``/``save``/``load`` round-trip, and its ``name`` defaults to its class
+    name.
+    """
+
+    @property
+    def name(self) -> str:
+        """This module's name: its path from the root, or the root's own name; else its class name."""
+        # A subclass need not call Module.__init__ (micrograd's has none), so there may be no name.
+        return self.__dict__.get("_name") or type(self).__name__
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self.__dict__["_name"] = value
 
     # Subclasses list what they own; everything else is derived from these two.
     def _children(self) -> list[tuple[str, Module]]:
@@ -131,7 +146,10 @@ class Module:
             child._assign_names(root_name, prefix + local)
 
     def named_modules(self) -> Iterator[tuple[str, Module]]:
-        """``(name, module)`` for this module and every module inside it, parents first."""
+        """``(name, module)`` for this module and every module inside it, parents first.
+
+        "Inside" means declared by ``_children``; modules merely held in attributes are not found.
+        """
         stack: list[Module] = [self]
         while stack:
             m = stack.pop()
@@ -139,7 +157,27 @@ class Module:
             stack.extend(child for _, child in reversed(m._children()))
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        """``(name, parameter)`` in a fixed order: layer by layer, neuron by neuron, w.0.. then b."""
+        """``(name, parameter)`` in a fixed order: layer by layer, neuron by neuron, w.0.. then b.
+
+        When a subclass overrides ``parameters()`` to list a Value the structure does not name
+        (micrograd style), every parameter is instead named by its index in ``parameters()``.
+        """
+        named = self._structured()
+        if type(self).parameters is Module.parameters:
+            return named
+        listed = self.parameters()
+        for i, p in enumerate(listed):
+            if not isinstance(p, Value):
+                raise TypeError(f"{self.name}.parameters(): item {i} is {type(p).__name__}, not a Value")
+        known = {id(p) for _, p in named}
+        if len(listed) > len(named) or any(id(p) not in known for p in listed):
+            # Names by index are stable as long as parameters() keeps its order, which training
+            # code written for micrograd relies on already.
+            return [(str(i), p) for i, p in enumerate(listed)]
+        return named
+
+    def _structured(self) -> list[tuple[str, Value]]:
+        """The parameters named by ``_own_parameters`` and ``_children``, recursively."""
         out: list[tuple[str, Value]] = []
         self._collect(out, "")
         return out
@@ -151,7 +189,9 @@ class Module:
 
     def parameters(self) -> list[Value]:
         """Every trainable Value, in the order of ``named_parameters()``."""
-        return [p for _, p in self.named_parameters()]
+        # From the structure, not named_parameters(): an override that calls super().parameters()
+        # must not recurse back into itself.
+        return [p for _, p in self._structured()]
 
     def zero_grad(self) -> None:
         """Set every parameter's grad to 0 (leaves accumulate across ``backward()`` calls)."""
@@ -173,6 +213,10 @@ class Module:
     def load(self, path: Any) -> None:
         """Read parameters saved by ``save``; on any problem raise and change nothing."""
         serialization.load(self, path)
+
+    def __repr__(self) -> str:
+        # Saved files record the repr, so it must not be object.__repr__'s memory address.
+        return f"{type(self).__name__}({len(self.parameters())} parameters)"
 
 
 class Neuron(Module):

@@ -1,10 +1,12 @@
 """micrograd's nn API, as its demo notebook and README use it, runs on chainrule's nn."""
 
+import json
 import math
 
 import numpy as np
 import pytest
 
+import nn
 from autograd import Value
 from nn import MLP, Layer, Neuron
 
@@ -65,3 +67,79 @@ def test_one_neuron_hidden_layer_works_where_micrograd_breaks():
     assert isinstance(out, list) and len(out) == 2
     sum(out).backward()
     assert any(p.grad != 0.0 for p in model.parameters())
+
+
+class MicrogradStyleNet(nn.Module):
+    """Written as for micrograd: no Module.__init__, no name, only parameters() overridden."""
+
+    def __init__(self, hidden=3, seed=1):
+        self.hidden = Layer(2, hidden, activation="tanh", seed=seed)
+        self.out = Neuron(hidden, activation="linear", seed=seed + 1)
+
+    def __call__(self, x):
+        return self.out(self.hidden(x))
+
+    def parameters(self):
+        return self.hidden.parameters() + self.out.parameters()
+
+
+def test_a_micrograd_style_module_saves_and_loads_its_weights_by_index(tmp_path):
+    net = MicrogradStyleNet()
+    params = net.parameters()
+    assert len(params) == 3 * 3 + 4
+    state = net.state_dict()
+    assert list(state) == [str(i) for i in range(13)]
+    assert list(state.values()) == [p.data for p in params]
+    path = tmp_path / "net.json"
+    net.save(path)
+    saved = [p.data for p in params]
+    for p in params:
+        p.data += 1.0
+    net.load(path)
+    assert [p.data for p in params] == saved
+    assert json.loads(path.read_text())["model"] == "MicrogradStyleNet(13 parameters)"
+
+
+def test_a_micrograd_style_module_refuses_weights_of_another_size(tmp_path):
+    path = tmp_path / "wide.json"
+    MicrogradStyleNet(hidden=4).save(path)  # 17 parameters
+    net = MicrogradStyleNet(hidden=3)
+    before = net.state_dict()
+    with pytest.raises(ValueError, match=r"do not fit MicrogradStyleNet\(13 parameters\): unexpected 4 key"):
+        net.load(path)
+    assert net.state_dict() == before
+
+
+def test_a_micrograd_style_module_has_its_class_name_and_can_be_named():
+    net = MicrogradStyleNet()
+    assert net.name == "MicrogradStyleNet"
+    assert [(name, m) for name, m in net.named_modules()] == [("MicrogradStyleNet", net)]
+    net.name = "mine"
+    assert [name for name, _ in net.named_modules()] == ["mine"]
+    net.zero_grad()  # reaches the overridden parameters()
+
+
+def test_an_override_that_extends_super_parameters_is_named_by_index_without_recursing():
+    class Tempered(Layer):
+        def __init__(self):
+            super().__init__(2, 2, seed=0)
+            self.temperature = Value(2.0)
+
+        def parameters(self):
+            return super().parameters() + [self.temperature]
+
+    layer = Tempered()
+    state = layer.state_dict()
+    assert list(state) == [str(i) for i in range(7)] and state["6"] == 2.0
+    layer.load_state_dict({**state, "6": 0.5})
+    assert layer.temperature.data == 0.5
+    assert list(state.values())[:6] == list(Layer(2, 2, seed=0).state_dict().values())
+
+
+def test_parameters_that_are_not_values_are_named_in_the_error():
+    class Broken(nn.Module):
+        def parameters(self):
+            return [Value(1.0), 2.0]
+
+    with pytest.raises(TypeError, match=r"Broken.parameters\(\): item 1 is float, not a Value"):
+        Broken().state_dict()
