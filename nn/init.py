@@ -6,6 +6,12 @@ reproduces ``np.random.seed(s); np.random.rand(nin, nout)`` exactly, as the tuto
 
 A layer with ``nin`` inputs and ``nout`` neurons draws one ``(nin, nout)`` matrix ``W``;
 ``W[i, j]`` is the weight from input ``i`` to neuron ``j``. Biases start at 0.
+
+A module built without a seed (``seed=None``, the default) draws from one shared stream,
+``RandomState(0)`` when ``nn`` is imported: successive modules differ, as micrograd's
+``[Neuron(3) for _ in range(4)]`` needs to break symmetry, yet a program builds the same
+weights every run. ``seed(n)`` restarts that stream. An int seed uses a fresh
+``RandomState(seed)`` and leaves the shared stream alone.
 """
 
 from __future__ import annotations
@@ -13,10 +19,11 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-__all__ = ["SCHEMES", "Init", "draw", "make_rng", "check_scheme"]
+__all__ = ["SCHEMES", "Init", "draw", "make_rng", "module_rng", "seed", "check_scheme"]
 
 Init = str | Callable[[np.random.RandomState, int, int], np.ndarray]
 """A scheme name from SCHEMES, or ``f(rng, nin, nout) -> (nin, nout) array``."""
@@ -50,15 +57,39 @@ SCHEMES: dict[str, Callable[[np.random.RandomState, int, int], np.ndarray]] = {
 }
 
 
+_shared = np.random.RandomState(0)
+"""The stream of modules built without a seed; restarted by ``seed``."""
+
+
+def _checked_seed(n: Any, where: str, what: str = "an int or a numpy RandomState") -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"{where}: seed must be {what}, got {type(n).__name__}")
+    if not 0 <= n < 2**32:
+        raise ValueError(f"{where}: seed must be in [0, 2**32), got {n}")
+    return int(n)
+
+
 def make_rng(seed: int | np.random.RandomState, where: str) -> np.random.RandomState:
     """A RandomState from an int seed (or the given RandomState, shared)."""
     if isinstance(seed, np.random.RandomState):
         return seed
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"{where}: seed must be an int or a numpy RandomState, got {type(seed).__name__}")
-    if not 0 <= seed < 2**32:
-        raise ValueError(f"{where}: seed must be in [0, 2**32), got {seed}")
-    return np.random.RandomState(int(seed))
+    return np.random.RandomState(_checked_seed(seed, where))
+
+
+def module_rng(seed: int | np.random.RandomState | None, where: str) -> np.random.RandomState:
+    """``make_rng`` for a module's weights, where ``None`` means the shared stream."""
+    if seed is None:
+        return _shared
+    return make_rng(seed, where)
+
+
+def seed(n: int) -> None:
+    """Restart the shared stream of unseeded modules, as if ``nn`` had just been imported with ``n``.
+
+    After ``nn.init.seed(s)`` the next unseeded module equals the same module built with
+    ``seed=s``. Raises TypeError for a non-int and ValueError outside ``[0, 2**32)``.
+    """
+    _shared.seed(_checked_seed(n, "nn.init.seed", "an int"))
 
 
 def check_scheme(init: Init, where: str) -> None:

@@ -29,7 +29,7 @@ import numpy as np
 from autograd import Value
 
 from . import serialization
-from .init import Init, check_scheme, draw, make_rng
+from .init import Init, check_scheme, draw, module_rng
 
 __all__ = ["ACTIVATIONS", "Module", "Neuron", "Layer", "MLP", "tutorial_network", "as_inputs"]
 
@@ -223,7 +223,8 @@ class Neuron(Module):
     """``activation(w.0*x.0 + w.1*x.1 + ... + b)``, summed left to right, bias last.
 
     ``weights`` sets the initial weights directly; otherwise they are drawn by ``init``
-    from ``seed`` (see ``nn.init``). The bias starts at 0.
+    from ``seed``: an int or a RandomState, or ``None`` for the next draws of ``nn.init``'s
+    shared stream, so that neurons built one after another differ. The bias starts at 0.
     """
 
     def __init__(
@@ -232,7 +233,7 @@ class Neuron(Module):
         activation: str = "relu",
         bias: bool = True,
         init: Init = "uniform",
-        seed: int | np.random.RandomState = 0,
+        seed: int | np.random.RandomState | None = None,
         weights: Sequence[float] | np.ndarray | None = None,
         name: str = "neuron",
         nonlin: bool | None = None,
@@ -243,7 +244,7 @@ class Neuron(Module):
         _check_flag(bias, "bias", where)
         check_scheme(init, where)
         if weights is None:
-            weights = draw(init, make_rng(seed, where), self.nin, 1, where)[:, 0]
+            weights = draw(init, module_rng(seed, where), self.nin, 1, where)[:, 0]
         self.w = [Value(x) for x in _check_weights(weights, self.nin, where)]
         self.b = Value(0.0) if bias else None
         self._fn = ACTIVATIONS[self.activation]
@@ -304,7 +305,8 @@ class Layer(Module):
     """``nout`` neurons that each see all ``nin`` inputs; called, it returns a list of Values.
 
     The initial weights are one ``(nin, nout)`` matrix ``W`` drawn by ``init``, with
-    ``W[i, j]`` the weight from input ``i`` to neuron ``j`` (neuron j's ``w.i``).
+    ``W[i, j]`` the weight from input ``i`` to neuron ``j`` (neuron j's ``w.i``), from ``seed``
+    as for ``Neuron`` (``None``: ``nn.init``'s shared stream).
     """
 
     def __init__(
@@ -314,7 +316,7 @@ class Layer(Module):
         activation: str = "relu",
         bias: bool = True,
         init: Init = "uniform",
-        seed: int | np.random.RandomState = 0,
+        seed: int | np.random.RandomState | None = None,
         name: str = "layer",
         nonlin: bool | None = None,
     ) -> None:
@@ -323,7 +325,7 @@ class Layer(Module):
         self.nout = _check_size(nout, "nout", where)
         self.activation = _check_activation(_from_nonlin(activation, nonlin, where), where)
         self.bias = _check_flag(bias, "bias", where)
-        weights = draw(init, make_rng(seed, where), self.nin, self.nout, where)
+        weights = draw(init, module_rng(seed, where), self.nin, self.nout, where)
         self.neurons = [
             Neuron(self.nin, self.activation, bias, weights=weights[:, j]) for j in range(self.nout)
         ]
@@ -347,7 +349,8 @@ class MLP(Module):
     """Layers of sizes ``nouts`` on ``nin`` inputs: ``activation`` between, ``output_activation`` last.
 
     The defaults are micrograd's MLP: relu hidden layers, a linear output, biases, weights
-    uniform on [-1, 1). Layers draw their weights in order from one RandomState(``seed``).
+    uniform on [-1, 1). Layers draw their weights in order from one RandomState(``seed``), or
+    with ``seed=None`` from ``nn.init``'s shared stream (see ``Neuron``).
     """
 
     def __init__(
@@ -358,7 +361,7 @@ class MLP(Module):
         output_activation: str = "linear",
         bias: bool = True,
         init: Init = "uniform",
-        seed: int | np.random.RandomState = 0,
+        seed: int | np.random.RandomState | None = None,
         name: str = "mlp",
     ) -> None:
         where = "MLP"
@@ -372,7 +375,7 @@ class MLP(Module):
         _check_activation(output_activation, f"{where} output_activation")
         _check_flag(bias, "bias", where)
         check_scheme(init, where)
-        rng = make_rng(seed, where)
+        rng = module_rng(seed, where)
         ins = [self.nin] + sizes[:-1]
         last = len(sizes) - 1
         self.layers = [

@@ -2,6 +2,7 @@
 input handling, initialisation and construction errors."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -232,15 +233,65 @@ def test_uniform01_is_numpy_rand_column_per_neuron():
 
 
 def test_uniform_is_micrograds_range_and_seed_is_machine_independent():
-    model = nn.MLP(2, [16, 16, 1])
+    model = nn.MLP(2, [16, 16, 1], seed=0)
     rs = np.random.RandomState(0)
     assert [n.w[0].data for n in model.layers[0].neurons] == rs.uniform(-1, 1, (2, 16))[0].tolist()
     # RandomState's stream is frozen by numpy: the first weight of seed 0 is the same everywhere.
     assert model.parameters()[0].data == 2 * 0.5488135039273248 - 1
     data = [p.data for p in model.parameters()]
     assert data == [p.data for p in nn.MLP(2, [16, 16, 1], seed=0).parameters()]
+    assert data == [p.data for p in nn.MLP(2, [16, 16, 1], seed=np.random.RandomState(0)).parameters()]
     assert data != [p.data for p in nn.MLP(2, [16, 16, 1], seed=1).parameters()]
     assert all(-1 <= p.data < 1 for p in model.parameters())
+
+
+def weights(module):
+    return [p.data for p in module.parameters()]
+
+
+def test_unseeded_modules_differ_so_symmetry_breaks():
+    nn.init.seed(0)
+    neurons = [nn.Neuron(3) for _ in range(4)]  # micrograd's Layer builds its neurons this way
+    assert len({tuple(weights(n)[:3]) for n in neurons}) == 4
+    # The four draws are the shared stream's first twelve numbers, in order.
+    drawn = [w for n in neurons for w in weights(n)[:3]]
+    assert drawn == np.random.RandomState(0).uniform(-1, 1, 12).tolist()
+    assert weights(nn.Layer(3, 2)) != weights(nn.Layer(3, 2))
+    assert weights(nn.MLP(2, [4, 1])) != weights(nn.MLP(2, [4, 1]))
+
+
+def test_the_shared_stream_restarts_and_int_seeds_neither_use_nor_move_it():
+    nn.init.seed(5)
+    first = weights(nn.MLP(2, [4, 1]))
+    assert first == weights(nn.MLP(2, [4, 1], seed=5))  # an int seed: today's RandomState(seed)
+    nn.init.seed(5)
+    assert weights(nn.Neuron(3, seed=9)) == weights(nn.Neuron(3, seed=9))
+    nn.Neuron(2, weights=[1.0, 2.0])  # given weights draw nothing
+    assert weights(nn.MLP(2, [4, 1])) == first
+
+
+def test_an_unseeded_program_builds_the_same_weights_every_run():
+    import subprocess
+    import sys
+
+    program = "import nn; print([p.data for m in (nn.Neuron(3), nn.MLP(2, [3, 1])) for p in m.parameters()])"
+    root = Path(__file__).resolve().parent.parent
+    runs = [subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True,
+                           cwd=root).stdout for _ in range(2)]
+    assert runs[0] == runs[1]
+    rs = np.random.RandomState(0)  # the stream nn starts from at import
+    neuron = nn.Neuron(3, seed=rs)
+    mlp = nn.MLP(2, [3, 1], seed=rs)
+    assert runs[0] == f"{weights(neuron) + weights(mlp)}\n"
+
+
+@pytest.mark.parametrize("bad, error", [(-1, ValueError), (2**32, ValueError), (1.5, TypeError),
+                                        (None, TypeError), (True, TypeError)])
+def test_init_seed_rejects_what_is_not_a_seed(bad, error):
+    state = nn.init._shared.get_state()[1].copy()
+    with pytest.raises(error, match="nn.init.seed: seed must be"):
+        nn.init.seed(bad)
+    assert (nn.init._shared.get_state()[1] == state).all()
 
 
 @pytest.mark.parametrize("init, var", [("lecun", 1.0), ("he", 2.0)])
