@@ -119,6 +119,8 @@ def load(module: Any, path: str | os.PathLike) -> None:
         doc = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except ValueError as err:  # json.JSONDecodeError is a ValueError
         raise ValueError(f"{where}: not a chainrule JSON file: {err}") from None
+    except RecursionError:  # arrays or objects nested deeper than the parser's recursion limit
+        raise ValueError(f"{where}: not a chainrule JSON file: nested too deeply to parse") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ValueError(f"{where}: not a chainrule JSON file (expected \"format\": \"{FORMAT}\")")
     if doc.get("version") != VERSION:

@@ -92,11 +92,24 @@ def _int_in(x: Any, low: float, high: float) -> bool:
     return isinstance(x, numbers.Integral) and not isinstance(x, bool) and low <= x <= high
 
 
-def _as_samples(X: Any, nin: int, where: str) -> np.ndarray:
+def _model_inputs(model: Any, where: str) -> int | None:
+    """The model's ``nin``, or None for a model without one (a micrograd-style Module)."""
+    nin = getattr(model, "nin", None)
+    if nin is not None and (isinstance(nin, bool) or not isinstance(nin, numbers.Integral) or nin < 1):
+        raise TypeError(f"{where}: the model's nin must be a positive int (its input count), got {nin!r}")
+    return nin
+
+
+def _as_samples(X: Any, nin: int | None, where: str) -> np.ndarray:
+    """``X`` as a float ``(samples, nin)`` array; with ``nin=None`` any number of columns >= 1."""
     X = np.asarray(X)
     if X.dtype.kind not in "iuf":
         raise TypeError(f"{where}: X must hold real numbers, got dtype {X.dtype}")
-    if X.ndim != 2 or X.shape[1] != nin:
+    if nin is None:
+        # Without nin the model itself checks each row's length when it is called.
+        if X.ndim != 2 or X.shape[1] < 1:
+            raise ValueError(f"{where}: X must have shape (samples, inputs), got {X.shape}")
+    elif X.ndim != 2 or X.shape[1] != nin:
         raise ValueError(f"{where}: X must have shape (samples, {nin}) for {nin} model inputs, got {X.shape}")
     if not np.isfinite(X).all():
         row = int(np.argwhere(~np.isfinite(X))[0, 0])
@@ -134,6 +147,9 @@ def fit(
 ) -> History:
     """Train ``model`` on rows ``X`` and targets ``y``; returns the per-step History.
 
+    The model needs ``parameters()`` and a call on one row; its ``nin``, if it has one, fixes
+    the width of ``X`` (a micrograd-style module without one checks each row itself).
+
     Each step runs the model on a batch, takes ``loss(predictions, targets)`` (a name from
     ``nn.LOSSES`` or a callable) plus ``l2 * sum(p * p)``, zeroes the grads of the model's and
     the optimizer's parameters, back-propagates and calls ``optimizer.step()``, recording the
@@ -146,7 +162,7 @@ def fit(
     ``progress=False`` hides it.
     """
     where = "fit"
-    X = _as_samples(X, model.nin, where)
+    X = _as_samples(X, _model_inputs(model, where), where)
     if len(X) == 0:
         raise ValueError(f"{where}: X has no rows to train on")
     y = np.asarray(y)
@@ -207,7 +223,9 @@ def fit(
                     raise FloatingPointError(f"{where}: the loss is {total.data!r} at step {step}")
                 # Both: the model may hold parameters the optimizer does not train, and the optimizer
                 # may train Values outside the model (a learnable loss scale) that would accumulate.
-                model.zero_grad()
+                # Zeroed here rather than by model.zero_grad(), which a plain model may not have.
+                for p in params:
+                    p.grad = 0.0
                 optimizer.zero_grad()
                 total.backward()
                 # step() reports the rate it used, so a stateful schedule is called once per step.
@@ -242,9 +260,11 @@ def fit(
 def predict(model: Any, X: Any) -> np.ndarray:
     """The model's outputs for each row of ``X``, as floats, computed under ``no_grad``.
 
+    ``X`` must have ``model.nin`` columns when the model has an ``nin``.
+
     Shape ``(n,)`` when the model returns one Value per sample, ``(n, k)`` when it returns k.
     """
-    X = _as_samples(X, model.nin, "predict")
+    X = _as_samples(X, _model_inputs(model, "predict"), "predict")
     with no_grad():
         outs = [model(row) for row in X.tolist()]
     return _outputs(outs) if outs else np.zeros((0,))

@@ -150,3 +150,14 @@ def test_parameters_that_are_not_values_are_named_in_the_error():
 
     with pytest.raises(TypeError, match=r"Broken.parameters\(\): item 1 is float, not a Value"):
         Broken().state_dict()
+
+
+def test_fit_and_predict_take_a_micrograd_style_module_without_nin():
+    X, y = nn.data.moons(16, noise=0.1, seed=3)
+    net = MicrogradStyleNet()
+    history = nn.fit(net, X, 2.0 * y - 1.0, loss="hinge", optimizer=nn.SGD(net.parameters(), lr=0.1),
+                     epochs=20, progress=False)
+    assert len(history) == 20 and history.loss[-1] < history.loss[0]
+    assert nn.predict(net, X).shape == (16,)
+    with pytest.raises(ValueError, match="expected 2 inputs, got 3"):  # the model checks each row
+        nn.predict(net, np.zeros((1, 3)))

@@ -87,6 +87,7 @@ BAD_FILES = [
     (edited(lambda d: d["parameters"].update({"layers.0.neurons.1.w.0": 10**400})), ValueError,
      "parameter layers.0.neurons.1.w.0 is an integer beyond the float range"),
     ('{"format": "chainrule.state_dict", "format": "other"}', ValueError, "duplicate key 'format'"),
+    ("[" * 100_000 + "]" * 100_000, ValueError, "not a chainrule JSON file: nested too deeply"),
     (edited(lambda d: d.update(parameters=[1, 2])), TypeError, "expected a mapping"),
 ]
 

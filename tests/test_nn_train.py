@@ -231,6 +231,35 @@ def test_fit_refuses_an_optimizer_over_another_models_parameters():
     assert model.state_dict() == before
 
 
+def test_fit_zeroes_a_plain_models_parameters_without_calling_zero_grad():
+    class Plain:  # parameters() and __call__ only: no nin, no zero_grad
+        def __init__(self):
+            self.w = Value(0.5)
+
+        def parameters(self):
+            return [self.w]
+
+        def __call__(self, x):
+            return self.w * x[0]
+
+    model, grads = Plain(), []
+    X, y = np.array([[1.0], [2.0]]), np.array([1.0, 2.0])
+    nn.fit(model, X, y, loss="sum_of_squares", optimizer=nn.SGD(model.parameters(), lr=0.01), epochs=3,
+           progress=False, callbacks=[lambda info: grads.append(model.w.grad)])
+    w = 0.5
+    for g in grads:  # d/dw sum (w x - t)^2 = sum 2 x (w x - t) at this step's w alone
+        assert g == pytest.approx(sum(2 * x * (w * x - t) for x, t in zip([1.0, 2.0], [1.0, 2.0])))
+        w -= 0.01 * g
+
+
+def test_fit_names_a_model_whose_nin_is_not_an_int():
+    model = nn.MLP(2, [1], seed=0)
+    model.nin = "two"
+    with pytest.raises(TypeError, match="fit: the model's nin must be a positive int"):
+        nn.fit(model, np.zeros((2, 2)), [0.0, 1.0], loss="mse", optimizer=nn.SGD(model.parameters(), lr=0.1),
+               progress=False)
+
+
 def test_fit_trains_a_subset_of_the_model():
     X, y = nn.data.tutorial()
     model = nn.tutorial_network()
