@@ -103,3 +103,55 @@ def test_parameter_naming_rule():
 
     assert looks_like_parameter("layers.0.neurons.3.w.1") and looks_like_parameter("neuron.b")
     assert not any(map(looks_like_parameter, ["b", "w", "w.1", "x.0", "layers.0.neurons.3", "web"]))
+
+
+def members_by_label(nodes, clusters):
+    return [(c.name, [nodes[i].label or nodes[i]._op or repr(nodes[i].data) for i in c.members])
+            for c in clusters]
+
+
+def test_a_relabelled_model_output_keeps_its_cluster():
+    # a lecture habit: out = model(x); out.label = 'out'
+    model = nn.tutorial_network(1)
+    x = [1.0, 0.0, 1.0]
+    plain = (model(x) - 1.0) ** 2
+    out = model(x)
+    out.label = "out"
+    loss = (out - 1.0) ** 2
+    want = members_by_label(topo_order(plain), find_clusters(topo_order(plain)))
+    nodes = topo_order(loss)
+    clusters = find_clusters(nodes)
+    assert len(clusters) == 5
+    assert nodes[clusters[-1].output] is out
+    got = [(name, [label.replace("out", "layers.1.neurons.0") for label in labels])
+           for name, labels in members_by_label(nodes, clusters)]
+    assert got == want  # the same members; the loss (out - 1.0) ** 2 stays outside
+    assert [(call.name, call.clusters) for call in layer_calls(nodes, clusters)] == [
+        ("layers.0", [0, 1, 2, 3]), ("layers.1", [4])]
+
+
+def test_unlabelled_outputs_found_layer_by_layer_and_without_activation():
+    model = nn.MLP(2, [3, 1], activation="tanh", output_activation="linear", seed=3)
+    hidden = model.layers[0]([0.5, -1.5])
+    for h in hidden:
+        h.label = ""  # nothing names any call now, not even the hidden ones
+    out = model.layers[1](hidden)
+    out = out[0] if isinstance(out, list) else out
+    out.label = "prediction"
+    loss = (out - 2.0) * (out - 2.0)
+    nodes = topo_order(loss)
+    clusters = find_clusters(nodes)
+    assert [c.name for c in clusters] == [f"layers.0.neurons.{j}" for j in range(3)] + ["layers.1.neurons.0"]
+    assert [nodes[c.output] for c in clusters] == hidden + [out]
+    # hidden calls end at their tanh; the linear output neuron ends at its sum (+ b)
+    assert {nodes[c.output]._op for c in clusters[:3]} == {"tanh"} and out._op == "+"
+    assert [nodes[i] for i in clusters[3].inputs] == hidden
+    inside = {i for c in clusters for i in c.members}
+    assert nodes.index(loss) not in inside and nodes.index(loss._prev[0]) not in inside
+
+
+def test_activation_ops_match_nn():
+    from viz.clusters import ACTIVATION_OPS
+
+    made = {fn(Value(0.5))._op for fn in nn.modules.ACTIVATIONS.values() if fn is not None}
+    assert made == ACTIVATION_OPS

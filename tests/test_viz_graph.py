@@ -316,3 +316,23 @@ def test_a_grad_from_before_a_data_change_is_not_written_as_the_edges_sum():
     s.backward()
     w.data = 1.0
     assert grad_row(draw_graph(s), w, s) == "grad 6 (edges here: 2)"
+
+
+def test_relabelled_model_output_drawn_in_its_cluster_in_both_views():
+    model = nn.tutorial_network(1)
+    out = model([1.0, 0.0, 1.0])
+    out.label = "out"
+    loss = (out - 1.0) ** 2
+    loss.backward()
+    nodes = topo_order(loss)
+    clusters = dot_clusters(draw_graph(loss).source)
+    neurons = {label: members for label, members in clusters.values() if ".neurons." in label}
+    assert len(neurons) == 5
+    assert f"v{nodes.index(out)}" in neurons["layers.1.neurons.0"]
+    assert f"v{nodes.index(loss)}" not in set().union(*neurons.values())
+    collapsed = draw_graph(loss, collapse="neuron")
+    ids = set(groups(svg_of(collapsed), "node"))
+    assert {k for k in ids if k.startswith("n")} == {f"n{k}" for k in range(5)}
+    # no loose scalar node of the output neuron: its weights, products and sums are inside n4
+    loose = [nodes[int(k[1:])] for k in ids if re.fullmatch(r"v\d+", k)]
+    assert not any(v.label.startswith("layers.") or v is out for v in loose), [v.label for v in loose]

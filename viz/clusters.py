@@ -5,9 +5,10 @@ neuron call's output with the neuron's name (``layers.0.neurons.3``). A non-leaf
 label ``L`` prefixes (as ``L + "."``) a parameter label in its backward cone is therefore a
 module output. Its cluster is that cone, stopped at other module outputs and at leaves whose
 labels do not start with ``L + "."`` (the inputs); constants inside belong to the cluster.
-Each call is its own cluster. Neuron clusters named ``<layer>.neurons.<k>`` that read the
-same inputs form one call of the layer ``<layer>`` (a Layer used on its own names its
-neurons ``neurons.<k>``: that layer is called ``layer``).
+An output whose label was changed by hand is found from its parameters instead (see
+:func:`_unlabelled_outputs`). Each call is its own cluster. Neuron clusters named
+``<layer>.neurons.<k>`` that read the same inputs form one call of the layer ``<layer>``
+(a Layer used on its own names its neurons ``neurons.<k>``: that layer is called ``layer``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 
 from autograd import Value
+
+from .style import module_of
 
 __all__ = ["Cluster", "LayerCall", "find_clusters", "layer_calls"]
 
@@ -39,9 +42,13 @@ class LayerCall:
     clusters: list[int]  # positions in the cluster list
 
 
-def _cone(nodes: list[Value], index: dict[Value, int], out: int, stops: set[int]) -> Cluster:
-    prefix = nodes[out].label + "."
-    c = Cluster(nodes[out].label, out)
+def _cone(nodes: list[Value], index: dict[Value, int], out: int, stops: set[int],
+          name: str | None = None) -> Cluster:
+    """Module ``name`` (default: the output's label) called at ``out``: the backward cone,
+    stopped at ``stops`` and at leaves whose labels are not ``name.``-prefixed."""
+    name = nodes[out].label if name is None else name
+    prefix = name + "."
+    c = Cluster(name, out)
     seen = {out}
     stack = [out]
     inputs: set[int] = set()
@@ -81,14 +88,72 @@ def find_clusters(nodes: list[Value]) -> list[Cluster]:
     # A candidate is real when its cone (stopped at the other candidates) holds one of its
     # parameters; the cones are then recomputed stopping only at the real ones.
     real = {i for i in candidates if _cone(nodes, index, i, candidates - {i}).params}
+    names = {i: nodes[i].label for i in real}
+    inside = {j for i in real for j in _cone(nodes, index, i, real - {i}).members}
+    names.update(_unlabelled_outputs(nodes, index, set(real), inside))
     clusters = []
     taken: set[int] = set()
-    for i in sorted(real):
-        c = _cone(nodes, index, i, real - {i})
+    for i in sorted(names):
+        c = _cone(nodes, index, i, set(names) - {i}, names[i])
         c.members = [j for j in c.members if j not in taken]
         taken.update(c.members)
         clusters.append(c)
     return clusters
+
+
+# The ops nn applies as a neuron's activation (nn.ACTIVATIONS; a test keeps the two in step).
+ACTIVATION_OPS = frozenset({"sigmoid", "tanh", "relu", "leaky_relu", "softplus"})
+
+
+def _unlabelled_outputs(nodes: list[Value], index: dict[Value, int], outputs: set[int],
+                        inside: set[int]) -> dict[int, str]:
+    """Module calls whose output does not carry the module's name (``out.label = 'out'``).
+
+    Parameters name their module P (``P.w.0``, ``P.b``), and a call of P combines all of P's
+    parameters in one sum, then applies its activation if it has one. So, bottom-up, stopping
+    at module outputs already known: the lowest node whose cone holds every parameter of one
+    module P and no other module's is that call's sum; the call's output is the activation
+    above it when the sum feeds nothing else, else the sum itself. Taking the lowest such
+    node, not the topmost, keeps a loss computed from the output (``(out - y) ** 2``, whose
+    cone also holds only P's parameters) outside the module. Nodes ``inside`` the calls found
+    by label are skipped. Returns output -> P.
+    """
+    owner = {i: module_of(v.label) for i, v in enumerate(nodes) if v.is_leaf and v.label}
+    owner = {i: m for i, m in owner.items() if m is not None}
+    if not owner:
+        return {}
+    size: dict[str, int] = {}
+    for m in owner.values():
+        size[m] = size.get(m, 0) + 1
+    users: dict[int, list[int]] = {}
+    for i, v in enumerate(nodes):
+        for child in v._prev:
+            users.setdefault(index[child], []).append(i)
+    stops = set(outputs)
+    found: dict[int, str] = {}
+    below: list[frozenset[int]] = []  # parameters in each node's cone, not through a stop
+    for i, v in enumerate(nodes):    # topological order: operands before their users
+        if v.is_leaf:
+            below.append(frozenset({i}) if i in owner else frozenset())
+            continue
+        held = frozenset().union(*(below[index[c]] for c in v._prev if index[c] not in stops))
+        below.append(held)
+        if i in stops or i in inside or not held:
+            continue
+        modules = {owner[j] for j in held}
+        if len(modules) != 1:
+            continue
+        (m,) = modules
+        lowest = len(held) == size[m] and not any(
+            below[index[c]] == held for c in v._prev if index[c] not in stops and not c.is_leaf)
+        if not lowest:
+            continue
+        after = users.get(i, [])
+        out = (after[0] if len(after) == 1 and nodes[after[0]]._op in ACTIVATION_OPS
+               and after[0] not in stops else i)
+        found[out] = m
+        stops.add(out)
+    return found
 
 
 _NEURON = re.compile(r"^(?:(.*)\.)?neurons\.\d+$")

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 
 from autograd import Value
 
-__all__ = ["fmt", "kind_of", "looks_like_parameter", "flow_colour", "flow_width", "largest", "KINDS",
-           "POSITIVE", "NEGATIVE", "ZERO", "NO_GRAD"]
+__all__ = ["fmt", "kind_of", "looks_like_parameter", "module_of", "flow_colour", "flow_width", "largest",
+           "KINDS", "POSITIVE", "NEGATIVE", "ZERO", "NO_GRAD"]
 
 POSITIVE = "#0072B2"  # blue: increasing this value increases the output
 NEGATIVE = "#E69F00"  # orange: increasing it decreases the output
@@ -48,6 +48,13 @@ def looks_like_parameter(label: str) -> bool:
     """True for nn's parameter names: ``<module>.w.<i>`` or ``<module>.b`` (``neuron.b``,
     ``layers.0.neurons.3.w.1``); a bare ``b`` or ``w`` is a user's input."""
     return bool(_PARAM.search(label))
+
+
+def module_of(label: str) -> str | None:
+    """The module a parameter label names (``layers.0.neurons.3`` for ``layers.0.neurons.3.w.1``),
+    None for a label that is not an nn parameter name."""
+    m = _PARAM.search(label)
+    return label[:m.start()] if m and m.start() > 0 else None
 
 
 def kind_of(v: Value, root: Value, params: set[Value]) -> str:
