@@ -267,7 +267,11 @@ def test_the_shared_stream_restarts_and_int_seeds_neither_use_nor_move_it():
     nn.init.seed(5)
     assert weights(nn.Neuron(3, seed=9)) == weights(nn.Neuron(3, seed=9))
     nn.Neuron(2, weights=[1.0, 2.0])  # given weights draw nothing
+    tutorial = weights(nn.tutorial_network(seed=1))
     assert weights(nn.MLP(2, [4, 1])) == first
+    nn.MLP(2, [4, 1])  # moves the shared stream on; the tutorial's network does not care
+    assert weights(nn.tutorial_network(seed=1)) == tutorial
+    assert tutorial[:3] == np.random.RandomState(1).rand(3, 4)[:, 0].tolist()  # hidden neuron 0, no bias
 
 
 def test_an_unseeded_program_builds_the_same_weights_every_run():
