@@ -4,27 +4,11 @@ from __future__ import annotations
 
 from autograd import Value, topo_order
 
+from .checks import check_rankdir, check_root, check_text
 from .escape import dot_quote, record_text
 from .render import Graph
 
 __all__ = ["draw_dot"]
-
-RANKDIRS = ("LR", "TB", "RL", "BT")
-
-
-def check_root(root: object, who: str) -> Value:
-    """``root`` if it is a Value, else a TypeError naming the function and what it got."""
-    if not isinstance(root, Value):
-        raise TypeError(f"{who}(root): root must be an autograd.Value, got {type(root).__name__}")
-    return root
-
-
-def check_rankdir(rankdir: object, who: str) -> str:
-    """``rankdir`` if Graphviz knows it, else a ValueError listing the choices."""
-    if rankdir not in RANKDIRS:
-        raise ValueError(f"{who}(rankdir={rankdir!r}): rankdir must be one of {', '.join(RANKDIRS)}")
-    return rankdir
-
 
 def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR") -> Graph:
     """The graph that produced ``root`` as micrograd's lecture draws it.
@@ -37,6 +21,7 @@ def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR") -> Graph:
     """
     check_root(root, "draw_dot")
     check_rankdir(rankdir, "draw_dot")
+    check_text(format, "format", "draw_dot")
     nodes = topo_order(root)
     index = {v: i for i, v in enumerate(nodes)}
     g = Graph(name="chainrule", format=format, graph_attr={"rankdir": rankdir})

@@ -6,6 +6,7 @@ import math
 
 from autograd import Value
 
+from .checks import check_count, check_root
 from .flow import derivative_text, operand_names, rule_text, trace
 from .layout import SUM_TOLERANCE
 from .style import fmt
@@ -24,6 +25,8 @@ def explain(root: Value, digits: int = 6) -> str:
     ``backward()``, leaves whose stored ``.grad`` differs from the replay (accumulated over
     several passes, or computed before ``.data`` changed) are listed on one more line.
     """
+    check_root(root, "explain")
+    check_count(digits, "digits", "explain")
     t = trace(root)
     index = {v: i for i, v in enumerate(t.nodes)}
     n = lambda x: fmt(x, digits)

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 
 from autograd import Value, topo_order
 
+from .checks import check_count, check_flag, check_rankdir, check_root, check_text
 from .clusters import Cluster, find_clusters
 from .collapse import neuron_view
-from .dot import check_rankdir, check_root
 from .escape import dot_quote, record_text
 from .flow import derivative_text, rule_text
 from .layout import (
@@ -91,6 +91,20 @@ def scalar_view(lay: Layout, b: Builder, where: Callable[[int], object], keep: C
                    f"{edge_attrs(e.flow, lay.largest, label)}]\n")
 
 
+def _check_params(params: Iterable[Value] | None) -> list[Value] | None:
+    """``params`` as a list of Values, or a TypeError (a str or a lone Value is a common slip)."""
+    if params is None:
+        return None
+    if isinstance(params, (str, Value)) or not isinstance(params, Iterable):
+        raise TypeError(f"draw_graph(params=...): params must be an iterable of Values such as "
+                        f"model.parameters(), or None; got {type(params).__name__}")
+    out = list(params)
+    for k, p in enumerate(out):
+        if not isinstance(p, Value):
+            raise TypeError(f"draw_graph(params=...): params[{k}] is a {type(p).__name__}, not a Value")
+    return out
+
+
 def draw_graph(
     root: Value,
     *,
@@ -115,10 +129,15 @@ def draw_graph(
     """
     check_root(root, "draw_graph")
     check_rankdir(rankdir, "draw_graph")
-    if collapse not in (None, False, "neuron"):
+    check_flag(edge_labels, "edge_labels", "draw_graph")
+    check_flag(clusters, "clusters", "draw_graph")
+    check_flag(grads, "grads", "draw_graph", none=True)
+    check_text(format, "format", "draw_graph")
+    # `collapse == 0` would pass a plain `in (None, False, ...)` test, so compare by identity
+    if not (collapse is None or collapse is False or (isinstance(collapse, str) and collapse == "neuron")):
         raise ValueError(f"draw_graph(collapse={collapse!r}): use None (automatic), 'neuron' or False")
-    if max_nodes is not None and (not isinstance(max_nodes, int) or max_nodes < 1):
-        raise ValueError(f"draw_graph(max_nodes={max_nodes!r}): a positive int or None")
+    check_count(max_nodes, "max_nodes", "draw_graph", none=True)
+    params = _check_params(params)
     nodes = topo_order(root)
     found = find_clusters(nodes)
     lay = analyse(root, params, grads, nodes, found)

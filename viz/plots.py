@@ -17,6 +17,8 @@ if TYPE_CHECKING:  # matplotlib is optional: imported for real only when a plot 
 
 import numpy as np
 
+from .checks import check_count, check_flag, check_number, check_path, check_text
+
 __all__ = ["plot_history", "plot_decision_boundary", "decision_figure", "decision_grid", "require_matplotlib"]
 
 FORMATS = (".png", ".svg", ".pdf")
@@ -38,8 +40,8 @@ def require_matplotlib() -> ModuleType:
     return plt
 
 
-def _target(path: str | Path) -> Path:
-    path = Path(path)
+def _target(path: str | Path, who: str) -> Path:
+    path = check_path(path, who)
     if path.suffix.lower() not in FORMATS:
         raise ValueError(f"cannot tell the image format of {str(path)!r}: "
                          f"use a suffix of {', '.join(FORMATS)}")
@@ -76,7 +78,9 @@ def _series(name: str, values: Sequence[float] | None) -> np.ndarray | None:
 def plot_history(path: str | Path, loss: Sequence[float], accuracy: Sequence[float] | None = None,
                  *, title: str = "training", log_loss: bool = False) -> Path:
     """Loss per step (and accuracy, on its own axis, if given) written to a PNG/SVG/PDF file."""
-    path = _target(path)
+    path = _target(path, "plot_history")
+    check_text(title, "title", "plot_history")
+    check_flag(log_loss, "log_loss", "plot_history")
     loss_arr = _series("loss", loss)
     # nn's History keeps an empty accuracy list when no accuracy applies
     acc_arr = _series("accuracy", accuracy) if accuracy is not None and len(accuracy) else None
@@ -106,8 +110,7 @@ def decision_grid(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, re
     ``resolution`` points a side: the default 80 is 6400 predictions, a few seconds for a
     scalar-engine MLP; raise it for smoother pictures of fast predictors.
     """
-    if not isinstance(resolution, int) or resolution < 2:
-        raise ValueError(f"resolution must be an int of at least 2 points a side, got {resolution!r}")
+    check_count(resolution, "resolution", "decision_grid", minimum=2, unit=" points a side")
     lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
     xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
     points = np.column_stack([xx.ravel(), yy.ravel()])
@@ -165,6 +168,9 @@ def decision_figure(predict: Callable[[np.ndarray], np.ndarray], X, y, *, resolu
         raise ValueError(f"y has {y.shape[0]} labels for {X.shape[0]} points")
     if not callable(predict):
         raise TypeError(f"predict must be callable, got {type(predict).__name__}")
+    check_count(resolution, "resolution", "decision_figure", minimum=2, unit=" points a side")
+    threshold = check_number(threshold, "threshold", "decision_figure")
+    check_text(title, "title", "decision_figure")
     if classes is not None and (isinstance(classes, bool) or not isinstance(classes, int)
                                 or not 2 <= classes <= len(PALETTE)):
         raise ValueError(f"classes must be an int from 2 to {len(PALETTE)}, got {classes!r}")
@@ -198,7 +204,7 @@ def plot_decision_boundary(path: str | Path, predict: Callable[[np.ndarray], np.
                            title: str = "decision boundary", classes: int | None = None) -> Path:
     """The classes ``predict`` assigns over the plane of X, with the data on top, written to
     ``path`` (PNG/SVG/PDF); see :func:`decision_figure` for the colours."""
-    path = _target(path)
+    path = _target(path, "plot_decision_boundary")
     fig, _ = decision_figure(predict, X, y, resolution=resolution, threshold=threshold, title=title,
                              classes=classes)
     _save(fig, path, fig.dpi)

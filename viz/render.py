@@ -6,6 +6,8 @@ from pathlib import Path
 
 import graphviz
 
+from .checks import check_path
+
 __all__ = ["Graph", "GraphvizNotFound", "render", "save_source"]
 
 INSTALL = (
@@ -45,13 +47,21 @@ class Graph(graphviz.Digraph):
             raise GraphvizNotFound() from None
 
 
+def _check_graph(graph: object, who: str) -> None:
+    """A TypeError unless ``graph`` is a graphviz graph (what draw_dot and draw_graph return)."""
+    if not isinstance(graph, (graphviz.Graph, graphviz.Digraph, graphviz.Source)):
+        raise TypeError(f"{who}(graph, path): graph must be a graphviz graph such as draw_graph(...) "
+                        f"returns, got {type(graph).__name__}")
+
+
 def render(graph: graphviz.Digraph, path: str | Path) -> Path:
     """Lay ``graph`` out with ``dot`` and write ``path``; the format comes from its suffix.
 
     ``.dot``/``.gv`` write the source without running Graphviz; ``.svg``, ``.png``, ``.pdf``
     (any format dot knows) run it. Raises GraphvizNotFound when ``dot`` is missing.
     """
-    path = Path(path)
+    _check_graph(graph, "render")
+    path = check_path(path, "render")
     fmt = path.suffix.lstrip(".").lower()
     if not fmt:
         raise ValueError(f"render(): cannot tell the format of {str(path)!r}; give it a suffix like .svg")
@@ -71,6 +81,7 @@ def render(graph: graphviz.Digraph, path: str | Path) -> Path:
 
 def save_source(graph: graphviz.Digraph, path: str | Path) -> Path:
     """Write the DOT source of ``graph`` to ``path`` (needs no Graphviz install)."""
-    path = Path(path)
+    _check_graph(graph, "save_source")
+    path = check_path(path, "save_source")
     path.write_text(graph.source, encoding="utf-8")
     return path

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from autograd import Value
 
-from .dot import check_rankdir, check_root
+from .checks import check_count, check_path, check_rankdir, check_root, check_text
 from .escape import html_text, script_json
 from .flow import Step, Trace, derivative_text, operand_names, rule_text, trace
 from .graph import stepper_graph
@@ -96,8 +96,9 @@ def stepper_html(root: Value, *, rankdir: str = "LR", title: str | None = None,
     """The step-through page for ``root`` as a string (see :func:`write_stepper`)."""
     check_root(root, "write_stepper")
     check_rankdir(rankdir, "write_stepper")
-    if not isinstance(interval_ms, int) or interval_ms <= 0:
-        raise ValueError(f"write_stepper(interval_ms={interval_ms!r}): a positive int of milliseconds")
+    check_text(title, "title", "write_stepper", none=True)
+    check_count(interval_ms, "interval_ms", "write_stepper", unit=" milliseconds")
+    check_count(max_nodes, "max_nodes", "write_stepper", none=True)
     t = trace(root)
     if max_nodes is not None and len(t.nodes) > max_nodes:
         raise ValueError(
@@ -143,7 +144,7 @@ def write_stepper(root: Value, path: str | Path, *, rankdir: str = "LR", title: 
     the page itself needs no network. Graphs of more than ``max_nodes`` values are refused
     (an ``MLP(2, [16, 16, 1])`` on one sample has ~1000 and takes 10-25 s). Returns the path.
     """
+    path = check_path(path, "write_stepper")
     html = stepper_html(root, rankdir=rankdir, title=title, interval_ms=interval_ms, max_nodes=max_nodes)
-    path = Path(path)
     path.write_text(html, encoding="utf-8")
     return path
