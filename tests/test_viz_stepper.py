@@ -25,7 +25,10 @@ def test_frames_follow_backward_and_end_at_the_engine_grads():
     o, vals = small_expression()
     o.backward()
     nodes = topo_order(o)
-    fs = frames(trace(o))
+    t = trace(o)
+    fs = frames(t)
+    assert list(t.backward_order()) == list(reversed(range(len(nodes))))
+    assert [s.node for s in t.steps] == sorted((s.node for s in t.steps), reverse=True)
     assert [f["node"] for f in fs] == [f"v{i}" for i in reversed(range(len(nodes)))]
     shown = {}
     for f in fs:

@@ -42,7 +42,10 @@ class Trace:
     names: list[str]
     steps: list[Step]
     grads: list[float]   # d(root)/d(node) for every node, by topo index
-    order: list[int]     # topo indices in backward order (the root first)
+
+    def backward_order(self) -> range:
+        """Topo indices in the order backward visits them: reverse topological, root first."""
+        return range(len(self.nodes) - 1, -1, -1)
 
     def steps_of(self, node: int) -> list[Step]:
         """The steps in which ``node`` passes its grad to its operands."""
@@ -103,8 +106,7 @@ def trace(root: Value, seed: float = 1.0) -> Trace:
     counts = [0] * len(nodes)
     grads[index[root]] = seed
     steps: list[Step] = []
-    order = list(range(len(nodes) - 1, -1, -1))
-    for i in order:
+    for i in range(len(nodes) - 1, -1, -1):  # backward's order: reverse topological
         node = nodes[i]
         if node.is_leaf:
             continue
@@ -121,4 +123,4 @@ def trace(root: Value, seed: float = 1.0) -> Trace:
             counts[c] += 1
             steps.append(Step(i, slot, c, node.rule.formula[slot], local, upstream,
                               contribution, before, grads[c], counts[c]))
-    return Trace(nodes, node_names(nodes), steps, grads, order)
+    return Trace(nodes, node_names(nodes), steps, grads)

@@ -40,7 +40,7 @@ def frames(t: Trace) -> list[dict]:
     for s in t.steps:
         received[s.child] = s.count
     out = []
-    for k, i in enumerate(t.order):
+    for k, i in enumerate(t.backward_order()):
         v, name = t.nodes[i], t.names[i]
         steps = by_node.get(i, [])
         lines = [f"{name}.grad = 1 (seed: d{name}/d{name})"] if k == 0 else []
