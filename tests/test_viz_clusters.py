@@ -155,3 +155,18 @@ def test_activation_ops_match_nn():
 
     made = {fn(Value(0.5))._op for fn in nn.modules.ACTIVATIONS.values() if fn is not None}
     assert made == ACTIVATION_OPS
+
+
+def test_a_weight_penalty_is_not_taken_for_a_module_call():
+    # nn.l2_penalty sums p * p: its first terms hold exactly one neuron's parameters
+    model = nn.MLP(2, [3, 1], seed=0)
+    out = model([1.0, 2.0])
+    out.label = "out"
+    loss = (out - 1.0) ** 2 + 0.01 * nn.l2_penalty(model.parameters())
+    nodes = topo_order(loss)
+    clusters = find_clusters(nodes)
+    assert [c.name for c in clusters] == [f"layers.0.neurons.{j}" for j in range(3)] + ["layers.1.neurons.0"]
+    assert nodes[clusters[-1].output] is out
+    squares = {i for i, v in enumerate(nodes) if v._op == "*" and v._prev[0] is v._prev[1]}
+    assert len(squares) == len(model.parameters())
+    assert not squares & {i for c in clusters for i in c.members}

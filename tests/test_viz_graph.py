@@ -270,6 +270,9 @@ def test_undefined_local_derivative_is_drawn_not_raised():
     label = groups(root, "edge")["e2_1"]
     assert label[0].startswith("∂/∂b = ") and label[0].endswith(" = nan") and label[1].endswith("= nan")
     assert stroke(root, "e2_1")[0] == ZERO.lower()
+    # no sum is claimed for the operands, and the title does not blame accumulation for the nan
+    assert groups(root, "node")["v0"][-1] == "grad 0 (edges here: nan)"
+    assert "accumulated" not in graph_title(draw_graph(out, grads=True))
     with pytest.raises(ValueError, match=r"'\*\*' node"):
         explain(out)  # the text replays backward, which has no number to give here either
 

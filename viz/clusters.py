@@ -115,8 +115,10 @@ def _unlabelled_outputs(nodes: list[Value], index: dict[Value, int], outputs: se
     module P and no other module's is that call's sum; the call's output is the activation
     above it when the sum feeds nothing else, else the sum itself. Taking the lowest such
     node, not the topmost, keeps a loss computed from the output (``(out - y) ** 2``, whose
-    cone also holds only P's parameters) outside the module. Nodes ``inside`` the calls found
-    by label are skipped. Returns output -> P.
+    cone also holds only P's parameters) outside the module. The cone must also read an
+    input (a leaf that is no parameter or constant, or another module's output), so a sum of
+    parameters alone (a weight penalty) is not taken for a call. Nodes ``inside`` the calls
+    found by label are skipped. Returns output -> P.
     """
     owner = {i: module_of(v.label) for i, v in enumerate(nodes) if v.is_leaf and v.label}
     owner = {i: m for i, m in owner.items() if m is not None}
@@ -132,13 +134,18 @@ def _unlabelled_outputs(nodes: list[Value], index: dict[Value, int], outputs: se
     stops = set(outputs)
     found: dict[int, str] = {}
     below: list[frozenset[int]] = []  # parameters in each node's cone, not through a stop
+    reads: list[bool] = []            # whether that cone reads an input (see below)
     for i, v in enumerate(nodes):    # topological order: operands before their users
         if v.is_leaf:
             below.append(frozenset({i}) if i in owner else frozenset())
+            reads.append(i not in owner and not v.is_constant)
             continue
         held = frozenset().union(*(below[index[c]] for c in v._prev if index[c] not in stops))
         below.append(held)
-        if i in stops or i in inside or not held:
+        reads.append(any(index[c] in stops or reads[index[c]] for c in v._prev))
+        # A call reads an input (a leaf that is no parameter, or another module's output);
+        # a sum of parameters alone, such as nn.l2_penalty's sum of p * p, is no call.
+        if i in stops or i in inside or not held or not reads[i]:
             continue
         modules = {owner[j] for j in held}
         if len(modules) != 1:

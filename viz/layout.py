@@ -110,7 +110,8 @@ def grad_line(layout: Layout, i: int, into: list[Edge]) -> str:
     terms += f" + … ({len(into)} terms)" if len(into) > MAX_TERMS else ""
     if total == g or math.isclose(total, g, rel_tol=SUM_TOLERANCE):
         return f"grad {fmt(g)}" if len(into) == 1 else f"grad = {terms} = {fmt(g)}"
-    layout.unbalanced.add(i)
+    if not math.isnan(total):  # nan: an undefined local derivative, shown on its edge already
+        layout.unbalanced.add(i)
     return f"grad {fmt(g)} (edges here: {terms if len(into) == 1 else f'{terms} = {fmt(total)}'})"
 
 
