@@ -336,6 +336,7 @@ def test_relabelled_model_output_drawn_in_its_cluster_in_both_views():
     collapsed = draw_graph(loss, collapse="neuron")
     ids = set(groups(svg_of(collapsed), "node"))
     assert {k for k in ids if k.startswith("n")} == {f"n{k}" for k in range(5)}
+    assert groups(svg_of(collapsed), "node")["n4"][0] == "layers.1.neurons.0 (out)"
     # no loose scalar node of the output neuron: its weights, products and sums are inside n4
     loose = [nodes[int(k[1:])] for k in ids if re.fullmatch(r"v\d+", k)]
     assert not any(v.label.startswith("layers.") or v is out for v in loose), [v.label for v in loose]

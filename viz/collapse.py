@@ -41,7 +41,9 @@ def neuron_view(lay: Layout, b: Builder, clusters: list[Cluster], edge_labels: b
             rows.append(f"∂b {fmt(lay.nodes[bias[0]].grad)}")
         grad = grad_line(lay, c.output, [e for e in into.get(c.output, []) if e.node not in owner
                                          or owner[e.node] != k])
-        b.node(("n", k), f'\tn{k} [id="n{k}" label={value_label(c.name, rows, grad)} '
+        # an output relabelled by hand (out.label = "out") keeps the name it was given
+        title = c.name if out.label in ("", c.name) else f"{c.name} ({out.label})"
+        b.node(("n", k), f'\tn{k} [id="n{k}" label={value_label(title, rows, grad)} '
                      f'shape=box style="rounded,filled" fillcolor="#EEF5E8" penwidth=1.5]\n')
         for j in c.inputs:
             ws = weights.get((k, j), [])
