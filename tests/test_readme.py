@@ -18,10 +18,18 @@ def test_quickstart_is_two_commands_and_ci_runs_the_second():
     assert commands[1] in (ROOT / ".ci" / "run").read_text()
 
 
-def test_python_examples_run(tmp_path, monkeypatch):
+def test_python_examples_run_and_print_what_their_comments_say(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     examples = blocks("python")
     assert len(examples) >= 2
     for code in examples:
         exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
     assert (tmp_path / "out.svg").exists() and (tmp_path / "out.html").exists()
+    printed = capsys.readouterr().out
+    assert "12.0 12.0" in printed  # d/dx x^3 and its derivative at 2, as the comment says
+    predictions = [float(x) for x in re.search(r"\[([0-9. ]+)\]", printed).group(1).split()]
+    assert [round(p, 2) for p in predictions] == [0.01, 0.97, 0.97, 0.04]
+
+
+def test_no_placeholder_is_left():
+    assert not re.search(r"\b[A-Z]{4,}_[A-Z_]{4,}\b", README), "an unfilled placeholder"
