@@ -41,6 +41,8 @@ _WHAT = {
     ast.Compare: "comparisons", ast.BoolOp: "boolean operators", ast.IfExp: "conditional expressions",
     ast.List: "lists", ast.Tuple: "tuples", ast.Dict: "dicts", ast.Set: "sets",
     ast.JoinedStr: "f-strings", ast.Starred: "starred arguments", ast.NamedExpr: "assignments",
+    ast.ListComp: "comprehensions", ast.SetComp: "comprehensions", ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "generator expressions",
 }
 
 

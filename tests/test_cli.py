@@ -101,6 +101,10 @@ UNSAFE = [
     ("exp(x=a)", "keyword"),
     ("exp(a, a)", "exactly 1 argument"),
     ("(a := 2)", "assignment"),
+    ("[a for a in (1, 2)]", "comprehensions"),
+    ("exp(a for a in (1, 2))", "generator expressions"),
+    ("sum(a for a in (1, 2))", "only these functions"),
+    ("{a: 1}", "dict"),
     ("a +", "not a valid expression"),
     ("a" + " + a" * MAX_LENGTH, "limit"),
 ]
