@@ -62,8 +62,11 @@ def apt_install(*packages: str) -> bool:
     return True
 
 
+ALIASES = {"chromium": ("chromium-browser", "google-chrome")}  # the same browser under other names
+
+
 def need_program(program: str, packages: tuple[str, ...], required: bool) -> None:
-    if shutil.which(program):
+    if any(shutil.which(name) for name in (program, *ALIASES.get(program, ()))):
         return
     if apt_install(*packages) and shutil.which(program):
         return

@@ -2,6 +2,7 @@
 
 import math
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,9 @@ from viz import stepper_html, write_stepper
 from viz.flow import trace
 from viz.stepper import frames
 
-CHROMIUM = "/usr/bin/chromium"
+# Debian's chromium; the names other platforms install it under, found on PATH
+CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p),
+                "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -75,7 +78,7 @@ def test_same_graph_same_page():
 def browser():
     from playwright import sync_api as sync
 
-    assert Path(CHROMIUM).exists(), "the browser test needs Debian's chromium at /usr/bin/chromium"
+    assert Path(CHROMIUM).exists(), "the browser test needs Chromium (python3 dev.py test installs it)"
     with sync.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
