@@ -20,7 +20,8 @@ EXAMPLES = {
         '  chainrule graph "tanh(a*b + c)" a=2 b=-3 c=10\n'
         '  chainrule graph "log(x) * x ** 2" x=3 --format png --out x.png --explain'
     ),
-    "train": "example:\n  chainrule train --data moons --hidden 16,16 --activation relu --steps 100 --lr 0.1",
+    "train": "example:\n  chainrule train --data moons --hidden 16,16 --activation relu --steps 100 "
+             "--lr 0.05",
 }
 
 
@@ -76,9 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--hidden", default="16,16", help="hidden layer sizes (default: %(default)s)")
     p.add_argument("--activation", default="relu", choices=("relu", "tanh", "sigmoid", "leaky_relu"),
                    help="hidden activation (default: %(default)s)")
-    p.add_argument("--optimizer", default="sgd", choices=("sgd", "adam"), help="(default: %(default)s)")
+    p.add_argument("--optimizer", default="adam", choices=("sgd", "adam"), help="(default: %(default)s)")
     p.add_argument("--steps", type=int, default=100, help="full-batch steps (default: %(default)s)")
-    p.add_argument("--lr", type=float, default=0.1, help="learning rate (default: %(default)s)")
+    p.add_argument("--lr", type=float, default=0.05, help="learning rate (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of data and weights (default: %(default)s)")
     p.add_argument("--out", default="chainrule-train", help="folder to write into (default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")

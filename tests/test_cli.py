@@ -226,6 +226,12 @@ def test_train_moons_writes_curve_boundary_and_weights(tmp_path, capsys):
     assert "accuracy" in out
 
 
+def test_train_defaults_fit_moons_as_the_readme_says(tmp_path, capsys):
+    status, out, err = run(capsys, "train", "--data", "moons", "--out", str(tmp_path / "t"), "--no-progress")
+    assert status == 0, err
+    assert "adam lr=0.05" in out and "accuracy 100.0% after 100 steps" in out
+
+
 def test_train_spiral_uses_softmax_over_three_classes(tmp_path, capsys):
     folder = tmp_path / "t"
     status, out, err = run(capsys, "train", "--data", "spiral", "--hidden", "8", "--steps", "3",
