@@ -34,12 +34,10 @@ def method(self, other):
 _UNARY_HEAD = '''
 def method(self{signature}):
     """{doc}"""
-    {parameter}
-    x, y = self, None
-    a = self.data
+{parameter}    a = self.data
 '''
 
-# The output and, while recording, the operands and local derivatives (x, y: the operands).
+# The output and, while recording, the operands {x} and {y} and the local derivatives.
 _NODE = '''
     out = {value}
     node = new(Value)
@@ -48,8 +46,8 @@ _NODE = '''
     node.label = ""
     if mode.enabled:
         node._rule = RULE
-        node._a = x
-        node._b = y
+        node._a = {x}
+        node._b = {y}
         node._p = {p}
         node._da = {da}
         node._db = {db}
@@ -87,18 +85,18 @@ def _source(name: str, rule: Rule, doc: str, reflected: bool = False) -> str:
     if rule.arity == 2:
         head = _BINARY_HEAD.format(doc=doc, operands="other, self" if reflected else "self, other")
         return head + _NODE.lstrip("\n").format(
-            value=rule.value, p=None, da="None" if lazy else rule.runs[0],
+            value=rule.value, x="x", y="y", p=None, da="None" if lazy else rule.runs[0],
             db="None" if lazy else rule.runs[1],
         )
-    parameter, signature, p = "# no parameter", "", "None"
+    parameter, signature, p = "", "", "None"
     if name in PARAMETERS:
         arg, default = PARAMETERS[name]
         signature = f", {arg}={default!r}"
-        parameter = f'p = as_float({arg}, "{name}({arg})")'
+        parameter = f'    p = as_float({arg}, "{name}({arg})")\n'
         p = "p"
     head = _UNARY_HEAD.format(doc=doc, signature=signature, parameter=parameter)
-    return head + _NODE.lstrip("\n").format(value=rule.value, p=p, da="None" if lazy else rule.runs[0],
-                                            db="None")
+    return head + _NODE.lstrip("\n").format(value=rule.value, x="self", y="None", p=p,
+                                            da="None" if lazy else rule.runs[0], db="None")
 
 
 def _define(source: str, name: str, rule: Rule, names: dict[str, Any]) -> Any:
