@@ -194,8 +194,9 @@ def fit(
         raise TypeError(f"{where}: accuracy must be 'auto', None or a callable, got {accuracy!r}")
 
     params = model.parameters()
-    owned = {id(p) for p in params}
-    if not any(id(p) in owned for p in optimizer.parameters):
+    owned = set(params)  # Values hash by identity
+    to_zero = list(dict.fromkeys([*params, *optimizer.parameters]))
+    if owned.isdisjoint(optimizer.parameters):
         # Such an optimizer would step Values the loss never reaches: training would silently do nothing.
         kind = type(optimizer).__name__
         raise ValueError(
@@ -221,12 +222,11 @@ def fit(
                     total = total + l2 * l2_penalty(params)
                 if not math.isfinite(total.data):
                     raise FloatingPointError(f"{where}: the loss is {total.data!r} at step {step}")
-                # Both: the model may hold parameters the optimizer does not train, and the optimizer
-                # may train Values outside the model (a learnable loss scale) that would accumulate.
-                # Zeroed here rather than by model.zero_grad(), which a plain model may not have.
-                for p in params:
+                # Both sets, each Value once: the model may hold parameters the optimizer does not
+                # train, and the optimizer may train Values outside the model (a learnable loss
+                # scale) that would accumulate. Not model.zero_grad(), which a plain model may lack.
+                for p in to_zero:
                     p.grad = 0.0
-                optimizer.zero_grad()
                 total.backward()
                 # step() reports the rate it used, so a stateful schedule is called once per step.
                 lr = optimizer.step()
