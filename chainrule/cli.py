@@ -9,9 +9,11 @@ import argparse
 import sys
 import time
 
+from nn import ACTIVATIONS
+
 from .commands import demo, graph, train
 from .commands.common import UsageError
-from .expr import ExprError
+from .expr import FUNCTIONS, ExprError
 
 EXAMPLES = {
     "demo": "example:\n  chainrule demo --out chainrule-demo",
@@ -36,27 +38,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--debug", action="store_true", help="show the full traceback on errors")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    fmt = argparse.RawDescriptionHelpFormatter
 
-    p = sub.add_parser(
-        "demo", help="train the tutorial's network and write its pictures", formatter_class=fmt,
-        description="Train the tutorial's 3-4-1 sigmoid network for 1500 iterations, print its "
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=summary, description=description, epilog=EXAMPLES[name],
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        # also after the command name; SUPPRESS keeps the top-level value when it is absent here
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        return p
+
+    p = command(
+        "demo", "train the tutorial's network and write its pictures",
+        "Train the tutorial's 3-4-1 sigmoid network for 1500 iterations, print its "
         "predictions, and write the loss curve, the graph of one example with the chain rule on "
         "its edges, the neuron-level view, the backward step-through page and the weights.",
-        epilog=EXAMPLES["demo"],
     )
     p.add_argument("--out", default="chainrule-demo", help="folder to write into (default: %(default)s)")
     p.add_argument("--iterations", type=int, default=1500, help="training steps (default: %(default)s)")
     p.add_argument("--seed", type=int, default=1, help="seed of the initial weights (default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    p = sub.add_parser(
-        "graph", help="draw the graph of an expression", formatter_class=fmt,
-        description="Build EXPR on Values, run backward and draw the graph with its gradients. "
-        "EXPR may use numbers, the given names, + - * / ** and the functions "
-        "exp log sqrt tanh sigmoid relu leaky_relu abs sin cos softplus.",
-        epilog=EXAMPLES["graph"],
+    p = command(
+        "graph", "draw the graph of an expression",
+        "Build EXPR on Values, run backward and draw the graph with its gradients. EXPR may use "
+        f"numbers, the given names, + - * / ** and the functions {' '.join(sorted(FUNCTIONS))}.",
     )
     p.add_argument("expr", help="the expression, e.g. 'tanh(a*b + c)'")
     p.add_argument("bindings", nargs="*", metavar="NAME=VALUE", help="a value for each name")
@@ -64,18 +68,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("svg", "png", "pdf", "dot"), help="default: from --out, else svg")
     p.add_argument("--explain", action="store_true", help="also print the chain rule, one line per edge")
     p.add_argument("--page", metavar="HTML", help="also write the backward step-through page")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    p = sub.add_parser(
-        "train", help="fit an MLP to a built-in dataset", formatter_class=fmt,
-        description="Train an MLP on a built-in dataset with a progress bar; write the loss curve, "
+    p = command(
+        "train", "fit an MLP to a built-in dataset",
+        "Train an MLP on a built-in dataset with a progress bar; write the loss curve, "
         "the decision boundary (2-D data) and the weights.",
-        epilog=EXAMPLES["train"],
     )
     p.add_argument("--data", default="moons", choices=train.DATASETS, help="dataset (default: %(default)s)")
     p.add_argument("--samples", type=int, default=100, help="points to generate (default: %(default)s)")
     p.add_argument("--hidden", default="16,16", help="hidden layer sizes (default: %(default)s)")
-    p.add_argument("--activation", default="relu", choices=("relu", "tanh", "sigmoid", "leaky_relu"),
+    p.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS),
                    help="hidden activation (default: %(default)s)")
     p.add_argument("--optimizer", default="adam", choices=("sgd", "adam"), help="(default: %(default)s)")
     p.add_argument("--steps", type=int, default=100, help="full-batch steps (default: %(default)s)")
@@ -83,7 +85,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of data and weights (default: %(default)s)")
     p.add_argument("--out", default="chainrule-train", help="folder to write into (default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return top
 
 

@@ -7,17 +7,15 @@ import math
 from collections.abc import Mapping
 
 from autograd import RULES, Value
+from autograd.methods import UNARY
 
 __all__ = ["ExprError", "FUNCTIONS", "parse_bindings", "build"]
 
 MAX_LENGTH = 500
 MAX_DEPTH = 60
 
-FUNCTIONS = {
-    name: getattr(Value, name)
-    for name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "sin", "cos", "softplus")
-}
-FUNCTIONS["leaky_relu"] = Value.leaky_relu  # takes an optional constant slope
+# Every method the engine generates from its rule table (leaky_relu takes an optional slope).
+FUNCTIONS = {name: getattr(Value, name) for name in UNARY if not name.startswith("_")}
 
 _BINARY = {
     ast.Add: lambda a, b: a + b,
