@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import graphviz
@@ -31,20 +33,23 @@ class Graph(graphviz.Digraph):
     """A ``graphviz.Digraph`` (inline in Jupyter) whose rendering explains a missing ``dot``."""
 
     def pipe(self, *args, **kwargs):  # noqa: D102 - same contract as Digraph.pipe
-        try:
+        with _explained():
             return super().pipe(*args, **kwargs)
-        except GraphvizNotFound:
-            raise
-        except graphviz.ExecutableNotFound:
-            raise GraphvizNotFound() from None
 
     def render(self, *args, **kwargs):  # noqa: D102 - same contract as Digraph.render
-        try:
+        with _explained():
             return super().render(*args, **kwargs)
-        except GraphvizNotFound:
-            raise
-        except graphviz.ExecutableNotFound:
-            raise GraphvizNotFound() from None
+
+
+@contextmanager
+def _explained() -> Iterator[None]:
+    """Turn graphviz's bare "dot not found" into GraphvizNotFound, which says how to install it."""
+    try:
+        yield
+    except GraphvizNotFound:
+        raise
+    except graphviz.ExecutableNotFound:
+        raise GraphvizNotFound() from None
 
 
 def _check_graph(graph: object, who: str) -> None:
@@ -69,12 +74,8 @@ def render(graph: graphviz.Digraph, path: str | Path) -> Path:
         return save_source(graph, path)
     if fmt not in graphviz.FORMATS:
         raise ValueError(f"render(): {fmt!r} is not a Graphviz output format (try svg, png, pdf)")
-    try:
+    with _explained():  # a plain graphviz.Digraph passed in does not explain itself
         data = graph.pipe(format=fmt)
-    except GraphvizNotFound:
-        raise
-    except graphviz.ExecutableNotFound:
-        raise GraphvizNotFound() from None
     path.write_bytes(data)
     return path
 
