@@ -1,6 +1,6 @@
 """chainrule's engine: scalar Values that record their graph and differentiate it.
 
->>> from autograd import Value
+>>> from chainrule.autograd import Value
 >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
 >>> c = a * b + a
 >>> c.backward()

@@ -114,7 +114,7 @@ class Engine:
 
 def chainrule_engine() -> Engine:
     """chainrule's ``autograd.Value``."""
-    from autograd import Value
+    from chainrule.autograd import Value
 
     return Engine("chainrule", Value, lambda r: r.backward(), lambda v: v.data, lambda v: v.grad)
 

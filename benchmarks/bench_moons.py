@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import nn
+from chainrule import nn
 
 SEED = 0
 STEPS = 100

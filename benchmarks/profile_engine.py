@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_engine import build_graph, make_spec  # noqa: E402
 
-import autograd  # noqa: E402
-from autograd import Value  # noqa: E402
+from chainrule import autograd  # noqa: E402
+from chainrule.autograd import Value  # noqa: E402
 
 
 class GCClock:

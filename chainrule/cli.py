@@ -9,7 +9,7 @@ import argparse
 import sys
 import time
 
-from nn import ACTIVATIONS
+from chainrule.nn import ACTIVATIONS
 
 from .commands import demo, graph, train
 from .commands.common import UsageError

@@ -6,8 +6,8 @@ import ast
 import math
 from collections.abc import Mapping
 
-from autograd import RULES, Value
-from autograd.methods import UNARY
+from chainrule.autograd import RULES, Value
+from chainrule.autograd.methods import UNARY
 
 __all__ = ["ExprError", "FUNCTIONS", "parse_bindings", "build"]
 

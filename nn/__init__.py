@@ -1,6 +1,6 @@
 """Neural networks on chainrule's Values: modules, losses, optimizers, data and training.
 
->>> import nn
+>>> from chainrule import nn
 >>> model = nn.tutorial_network(seed=1)           # 3 -> 4 sigmoid -> 1 sigmoid, no biases
 >>> X, y = nn.data.tutorial()
 >>> history = nn.fit(model, X, y, loss="sum_of_squares", optimizer=nn.SGD(model.parameters(), lr=1.0),

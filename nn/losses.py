@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value
+from chainrule.autograd import Value
 
 __all__ = [
     "sum_of_squares", "mse", "binary_cross_entropy", "hinge", "softmax_cross_entropy",

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value
+from chainrule.autograd import Value
 
 from . import serialization
 from .init import Init, check_scheme, draw, module_rng

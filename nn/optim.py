@@ -14,7 +14,7 @@ import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from autograd import Value
+from chainrule.autograd import Value
 
 __all__ = ["Optimizer", "SGD", "Adam", "LearningRate"]
 

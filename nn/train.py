@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from autograd import Value, no_grad
+from chainrule.autograd import Value, no_grad
 
 from .init import make_rng
 from .losses import LOSSES, l2_penalty

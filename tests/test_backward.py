@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-import autograd
-from autograd import Value
+from chainrule import autograd
+from chainrule.autograd import Value
 
 
 def test_a_plus_a_counts_both_operands():

@@ -13,7 +13,7 @@ import graphviz
 import pytest
 import sympy as sp
 
-from autograd import Value
+from chainrule.autograd import Value
 
 
 def lecture_expression():

@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
-import nn
-from autograd import Value
-from nn import MLP, Layer, Neuron
+from chainrule import nn
+from chainrule.autograd import Value
+from chainrule.nn import MLP, Layer, Neuron
 
 
 @pytest.fixture(autouse=True)

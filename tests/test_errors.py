@@ -9,8 +9,8 @@ import math
 
 import pytest
 
-import autograd
-from autograd import OpError, Value
+from chainrule import autograd
+from chainrule.autograd import OpError, Value
 
 
 @pytest.mark.parametrize("bad", ["abc", None, 1 + 2j, [1.0], b"1"], ids=repr)

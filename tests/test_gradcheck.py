@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ops_registry import CASES, SETTINGS
 
-import autograd
-from autograd import GradcheckError, Value, gradcheck
+from chainrule import autograd
+from chainrule.autograd import GradcheckError, Value, gradcheck
 
 
 def _inside(case) -> list[float]:

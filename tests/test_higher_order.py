@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ops_registry import CASES, SETTINGS, OpCase, close
 
-import autograd
-from autograd import Value
+from chainrule import autograd
+from chainrule.autograd import Value
 
 X, Y = sp.symbols("x y", real=True)
 

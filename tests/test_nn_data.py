@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import nn
+from chainrule import nn
 
 
 def test_tutorial_table():

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import nn
-from autograd import Value, topo_order
+from chainrule import nn
+from chainrule.autograd import Value, topo_order
 
 
 def leaves(xs):

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import nn
-from autograd import Value, topo_order
+from chainrule import nn
+from chainrule.autograd import Value, topo_order
 
 ACTS = {
     "linear": (lambda z: z, lambda z: 1.0),
@@ -278,7 +278,8 @@ def test_an_unseeded_program_builds_the_same_weights_every_run():
     import subprocess
     import sys
 
-    program = "import nn; print([p.data for m in (nn.Neuron(3), nn.MLP(2, [3, 1])) for p in m.parameters()])"
+    program = ("from chainrule import nn; "
+               "print([p.data for m in (nn.Neuron(3), nn.MLP(2, [3, 1])) for p in m.parameters()])")
     root = Path(__file__).resolve().parent.parent
     runs = [subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True,
                            cwd=root).stdout for _ in range(2)]

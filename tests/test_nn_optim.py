@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-import nn
-from autograd import Value
+from chainrule import nn
+from chainrule.autograd import Value
 
 
 def params_with_grads(data, grads):

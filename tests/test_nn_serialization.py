@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-import nn
+from chainrule import nn
 
 
 def model():

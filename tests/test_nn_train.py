@@ -4,9 +4,8 @@ progress bar, accuracy, no graph at prediction time, and argument errors."""
 import numpy as np
 import pytest
 
-import autograd
-import nn
-from autograd import Value
+from chainrule import autograd, nn
+from chainrule.autograd import Value
 
 
 def manual_losses(X, y, steps, lr):

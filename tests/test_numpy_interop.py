@@ -11,8 +11,8 @@ import math
 import numpy as np
 import pytest
 
-import autograd
-from autograd import Value
+from chainrule import autograd
+from chainrule.autograd import Value
 
 
 @pytest.fixture

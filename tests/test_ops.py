@@ -18,8 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ops_registry import CASES, SETTINGS, OpCase, close
 
-import autograd
-from autograd import Value
+from chainrule import autograd
+from chainrule.autograd import Value
 
 per_case = pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 

@@ -2,7 +2,7 @@
 
 import math
 
-from autograd import Value
+from chainrule.autograd import Value
 
 
 def test_tanh_neuron_matches_hand_derivation():

@@ -8,7 +8,7 @@ Its ``d_weights`` is minus the gradient, so chainrule's ``.grad`` must equal ``-
 import numpy as np
 import pytest
 
-import nn
+from chainrule import nn
 
 SEED = 1
 ITERATIONS = 1500

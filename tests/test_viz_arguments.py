@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from test_viz_support import small_expression
 
-from autograd import Value
-from viz import (
+from chainrule.autograd import Value
+from chainrule.viz import (
     draw_dot,
     draw_graph,
     explain,
@@ -18,7 +18,7 @@ from viz import (
     stepper_html,
     write_stepper,
 )
-from viz.plots import decision_figure, decision_grid
+from chainrule.viz.plots import decision_figure, decision_grid
 
 X = np.array([[0.0, 0.0], [1.0, 1.0]])
 Y = np.array([0, 1])

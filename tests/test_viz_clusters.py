@@ -2,9 +2,9 @@
 
 from test_viz_support import tutorial_by_hand
 
-import nn
-from autograd import Value, topo_order
-from viz.clusters import find_clusters, layer_calls
+from chainrule import nn
+from chainrule.autograd import Value, topo_order
+from chainrule.viz.clusters import find_clusters, layer_calls
 
 
 def names_of(nodes, idx):
@@ -99,7 +99,7 @@ def test_standalone_neuron_and_layer():
 
 
 def test_parameter_naming_rule():
-    from viz.style import looks_like_parameter
+    from chainrule.viz.style import looks_like_parameter
 
     assert looks_like_parameter("layers.0.neurons.3.w.1") and looks_like_parameter("neuron.b")
     assert not any(map(looks_like_parameter, ["b", "w", "w.1", "x.0", "layers.0.neurons.3", "web"]))
@@ -151,7 +151,7 @@ def test_unlabelled_outputs_found_layer_by_layer_and_without_activation():
 
 
 def test_activation_ops_match_nn():
-    from viz.clusters import ACTIVATION_OPS
+    from chainrule.viz.clusters import ACTIVATION_OPS
 
     made = {fn(Value(0.5))._op for fn in nn.modules.ACTIVATIONS.values() if fn is not None}
     assert made == ACTIVATION_OPS

@@ -3,8 +3,8 @@
 import re
 from pathlib import Path
 
-from autograd import Value
-from viz import explain
+from chainrule.autograd import Value
+from chainrule.viz import explain
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "viz.md"
 

@@ -8,8 +8,8 @@ import graphviz
 import pytest
 from test_viz_support import groups, norm, parse_svg, small_expression
 
-from autograd import Value, topo_order
-from viz import GraphvizNotFound, draw_dot, draw_graph, render, save_source, write_stepper
+from chainrule.autograd import Value, topo_order
+from chainrule.viz import GraphvizNotFound, draw_dot, draw_graph, render, save_source, write_stepper
 
 
 def test_lecture_records_and_op_nodes_render_through_dot():
@@ -50,7 +50,7 @@ def test_same_code_same_source_even_in_another_process():
 
     assert build() == build()
     code = ("import sys; sys.path.insert(0, 'tests'); from test_viz_support import small_expression; "
-            "from viz import draw_dot, draw_graph; o, _ = small_expression(); o.backward(); "
+            "from chainrule.viz import draw_dot, draw_graph; o, _ = small_expression(); o.backward(); "
             "sys.stdout.write(draw_dot(o).source + draw_graph(o).source)")
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={"PYTHONHASHSEED": "123", "PATH": ""}, cwd=str(_root()))
@@ -113,8 +113,8 @@ def test_shows_inline_in_jupyter():
 
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_code_cell(
-        "from autograd import Value\nimport viz\na = Value(2.0, label='a')\nb = a * a\nb.backward()\n"
-        "viz.draw_dot(b)"))
+        "from chainrule.autograd import Value\nfrom chainrule import viz\n"
+        "a = Value(2.0, label='a')\nb = a * a\nb.backward()\nviz.draw_dot(b)"))
     nb.cells.append(nbformat.v4.new_code_cell("viz.draw_graph(b)"))
     NotebookClient(nb, timeout=60, kernel_name="python3").execute()
     lecture, chain = (cell.outputs[0]["data"]["image/svg+xml"] for cell in nb.cells)

@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_viz_support import groups, norm, parse_svg
 
-from autograd import Value, topo_order
-from viz import draw_dot, draw_graph, stepper_html
-from viz.escape import printable, script_json
+from chainrule.autograd import Value, topo_order
+from chainrule.viz import draw_dot, draw_graph, stepper_html
+from chainrule.viz.escape import printable, script_json
 
 NASTY = '"<>&{}|\\\n\t\r #;[]=-é漢😀\u200b\u2028\x00\x07\x85'
 labels = st.text(alphabet=st.one_of(st.sampled_from(NASTY), st.characters()), max_size=16)
@@ -106,7 +106,7 @@ def test_script_json_round_trips_and_hides_markup(obj):
 
 
 def test_odd_module_names_in_cluster_boxes_and_collapsed_nodes():
-    import nn
+    from chainrule import nn
 
     name = 'n"<b>{|}\\ é]'
     neuron = nn.Neuron(2, activation="tanh", name=name, seed=0)

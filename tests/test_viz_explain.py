@@ -6,9 +6,9 @@ import re
 import pytest
 from test_viz_support import small_expression, tutorial_by_hand
 
-from autograd import Value, topo_order
-from viz import explain
-from viz.flow import trace
+from chainrule.autograd import Value, topo_order
+from chainrule.viz import explain
+from chainrule.viz.flow import trace
 
 NUM = r"(-?(?:\d+(?:\.\d*)?(?:e[+-]?\d+)?|inf|nan))"
 LINE = re.compile(

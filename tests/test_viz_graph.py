@@ -18,10 +18,10 @@ from test_viz_support import (
     tutorial_by_hand,
 )
 
-import nn
-from autograd import Value, topo_order
-from viz import GraphTooLarge, draw_graph, explain
-from viz.style import NEGATIVE, NO_GRAD, POSITIVE, ZERO
+from chainrule import nn
+from chainrule.autograd import Value, topo_order
+from chainrule.viz import GraphTooLarge, draw_graph, explain
+from chainrule.viz.style import NEGATIVE, NO_GRAD, POSITIVE, ZERO
 
 NUM = r"-?(?:\d+(?:\.\d*)?(?:e[+-]?\d+)?|inf|nan)"
 

@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from viz import plot_decision_boundary, plot_history
-from viz.plots import CLASS0_REGION, CLASS1_REGION, PALETTE, _tint, decision_figure
+from chainrule.viz import plot_decision_boundary, plot_history
+from chainrule.viz.plots import CLASS0_REGION, CLASS1_REGION, PALETTE, _tint, decision_figure
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -107,7 +107,7 @@ def test_missing_matplotlib_names_the_extra(tmp_path, monkeypatch):
 
 
 def test_with_a_trained_nn_model(tmp_path):
-    import nn
+    from chainrule import nn
 
     X, y = nn.data.moons(n=30, noise=0.1, seed=0)
     y = 2 * y - 1  # hinge wants -1 / +1
@@ -120,7 +120,7 @@ def test_with_a_trained_nn_model(tmp_path):
     predict = lambda P: nn.predict(model, P)
     fig, ax = decision_figure(predict, X, y, resolution=25)
     mesh = ax.collections[0].get_array().reshape(25, 25)
-    from viz.plots import decision_grid
+    from chainrule.viz.plots import decision_grid
     xx, yy, zz = decision_grid(predict, X, 25)
     # the painted classes are exactly where the model's score is above 0
     assert np.array_equal(mesh, (zz > 0).astype(float))
@@ -132,7 +132,7 @@ def test_with_a_trained_nn_model(tmp_path):
 def test_importing_viz_does_not_import_matplotlib():
     import subprocess
 
-    code = "import sys, viz; sys.exit('matplotlib' in sys.modules)"
+    code = "import sys; from chainrule import viz; sys.exit('matplotlib' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from test_viz_support import small_expression
 
-from autograd import Value, topo_order
-from viz import stepper_html, write_stepper
-from viz.flow import trace
-from viz.stepper import frames
+from chainrule.autograd import Value, topo_order
+from chainrule.viz import stepper_html, write_stepper
+from chainrule.viz.flow import trace
+from chainrule.viz.stepper import frames
 
 # Debian's chromium; the names other platforms install it under, found on PATH
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p),
@@ -117,7 +117,7 @@ def test_labels_starting_with_grad_keep_their_title(browser, tmp_path):
 
 
 def test_page_refuses_an_svg_whose_last_text_is_not_the_grad_row():
-    from viz.stepper import _check_grad_rows
+    from chainrule.viz.stepper import _check_grad_rows
 
     svg = ('<svg xmlns="http://www.w3.org/2000/svg"><g id="v0" class="node"><text>grad 1</text>'
            '<text>data 2</text></g></svg>')

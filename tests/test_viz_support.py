@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from autograd import Value
+from chainrule.autograd import Value
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -13,7 +13,7 @@ import numbers
 import os
 from pathlib import Path
 
-from autograd import Value
+from chainrule.autograd import Value
 
 __all__ = ["RANKDIRS", "check_root", "check_rankdir", "check_flag", "check_count", "check_text",
            "check_number", "check_path"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from autograd import Value
+from chainrule.autograd import Value
 
 from .style import module_of
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from autograd import Value, topo_order
+from chainrule.autograd import Value, topo_order
 
 from .checks import check_rankdir, check_root, check_text
 from .escape import dot_quote, record_text

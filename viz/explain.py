@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from autograd import Value
+from chainrule.autograd import Value
 
 from .checks import check_count, check_root
 from .flow import derivative_text, operand_names, rule_text, trace

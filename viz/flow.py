@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from autograd import Value, topo_order
+from chainrule.autograd import Value, topo_order
 
 from .escape import printable
 from .style import fmt

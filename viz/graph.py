@@ -11,7 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterable
 
-from autograd import Value, topo_order
+from chainrule.autograd import Value, topo_order
 
 from .checks import check_count, check_flag, check_rankdir, check_root, check_text
 from .clusters import Cluster, find_clusters

@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from autograd import Value
+from chainrule.autograd import Value
 
 from .clusters import Cluster, layer_calls
 from .escape import dot_quote, html_label, label_text, record_text

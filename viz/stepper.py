@@ -11,7 +11,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from autograd import Value
+from chainrule.autograd import Value
 
 from .checks import check_count, check_path, check_rankdir, check_root, check_text
 from .escape import html_text, script_json

@@ -10,7 +10,7 @@ import math
 import re
 from collections.abc import Iterable
 
-from autograd import Value
+from chainrule.autograd import Value
 
 __all__ = ["fmt", "kind_of", "looks_like_parameter", "module_of", "flow_colour", "flow_width", "largest",
            "KINDS", "POSITIVE", "NEGATIVE", "ZERO", "NO_GRAD"]

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-import nn
-import viz
-from autograd import Value
+from chainrule import nn, viz
+from chainrule.autograd import Value
 
 from .common import UsageError, out_dir
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-import viz
+from chainrule import viz
 
 from ..expr import build, parse_bindings
 from .common import output_path

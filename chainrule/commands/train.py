@@ -6,8 +6,7 @@ import argparse
 
 import numpy as np
 
-import nn
-import viz
+from chainrule import nn, viz
 
 from .common import UsageError, out_dir
 
