@@ -1,4 +1,4 @@
-"""The ``chainrule`` command: demo, graph and train.
+"""The ``chainrule`` command: demo, graph, practice and train.
 
 Errors are one line on stderr and exit status 2 (``--debug`` shows the traceback).
 """
@@ -11,7 +11,7 @@ import time
 
 from chainrule.nn import ACTIVATIONS
 
-from .commands import demo, graph, train
+from .commands import demo, graph, practice, train
 from .commands.common import UsageError
 from .expr import FUNCTIONS, ExprError
 
@@ -22,6 +22,7 @@ EXAMPLES = {
         '  chainrule graph "tanh(a*b + c)" a=2 b=-3 c=10\n'
         '  chainrule graph "log(x) * x ** 2" x=3 --format png --out x.png --explain'
     ),
+    "practice": practice.EXAMPLE,
     "train": "example:\n  chainrule train --data moons --hidden 16,16 --activation relu --steps 100 "
              "--lr 0.05",
 }
@@ -69,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--explain", action="store_true", help="also print the chain rule, one line per edge")
     p.add_argument("--page", metavar="HTML", help="also write the backward step-through page")
 
+    practice.arguments(command("practice", practice.SUMMARY, practice.DESCRIPTION))
+
     p = command(
         "train", "fit an MLP to a built-in dataset",
         "Train an MLP on a built-in dataset with a progress bar; write the loss curve, "
@@ -88,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     return top
 
 
-COMMANDS = {"demo": demo.run, "graph": graph.run, "train": train.run}
+COMMANDS = {"demo": demo.run, "graph": graph.run, "practice": practice.run, "train": train.run}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,7 @@ def test_python_examples_run_and_print_what_their_comments_say(tmp_path, monkeyp
     for code in examples:
         exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
     assert (tmp_path / "out.svg").exists() and (tmp_path / "out.html").exists()
+    assert "chainrule-practice" in (tmp_path / "practice.html").read_text(encoding="utf-8")
     printed = capsys.readouterr().out
     assert "12.0 12.0" in printed  # d/dx x^3 and its derivative at 2, as the comment says
     predictions = [float(x) for x in re.search(r"\[([0-9. ]+)\]", printed).group(1).split()]

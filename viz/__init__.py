@@ -5,18 +5,24 @@
   gradient flow by colour and width, nn modules as clusters or collapsed neurons.
 - :func:`explain`: the backward pass as text, one line per edge.
 - :func:`write_stepper`: a self-contained HTML page stepping through backward.
+- :func:`write_practice`, :func:`practice`: the backward pass as an exercise, on a page or
+  inline in a notebook; :data:`LESSONS` names the built-in exercises.
 - :func:`plot_history`, :func:`plot_decision_boundary`: training plots (needs matplotlib).
 - :func:`render`, :func:`save_source`: write a graph to a file (SVG/PNG/PDF, or DOT source).
 """
 
 from .dot import draw_dot
+from .exercise import exercise
 from .explain import explain
 from .graph import GraphTooLarge, draw_graph
+from .lessons import LESSONS, lesson
 from .plots import plot_decision_boundary, plot_history
+from .practice import Practice, practice, practice_html, write_practice
 from .render import Graph, GraphvizNotFound, render, save_source
 from .stepper import stepper_html, write_stepper
 
 __all__ = [
-    "draw_dot", "draw_graph", "explain", "write_stepper", "stepper_html", "plot_history",
+    "draw_dot", "draw_graph", "explain", "write_stepper", "stepper_html", "write_practice",
+    "practice_html", "practice", "Practice", "exercise", "LESSONS", "lesson", "plot_history",
     "plot_decision_boundary", "render", "save_source", "Graph", "GraphvizNotFound", "GraphTooLarge",
 ]

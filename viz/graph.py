@@ -53,10 +53,15 @@ def _edge_text(v: Value, e: Edge, flow_text: bool) -> str:
 def scalar_view(lay: Layout, b: Builder, where: Callable[[int], object], keep: Callable[[int], bool],
                 node_id: Callable[[int], str], edge_labels: bool,
                 grad_text: Callable[[int, list[Edge]], str] | None = None,
-                clusters: list[Cluster] = ()) -> None:
+                clusters: list[Cluster] = (),
+                edge_text: Callable[[Value, Edge], str | None] | None = None,
+                digits: int = 4) -> None:
     """Value and op nodes for every node ``keep`` accepts, and their operand edges.
 
     Inside a module's box a parameter is titled by its name within the module (``w.1``).
+    ``grad_text`` and ``edge_text``, when given, replace the grad rows and edge labels (the
+    step-through and practice pages lay out the texts they will show later); ``digits``
+    are the significant digits of the data rows.
     """
     home = {j: c.name + "." for c in clusters for j in c.members}
     short = lambda i: (lay.names[i][len(home[i]):] if i in home and lay.names[i].startswith(home[i])
@@ -75,7 +80,7 @@ def scalar_view(lay: Layout, b: Builder, where: Callable[[int], object], keep: C
         else:
             grad = grad_text(i, into.get(i, [])) if grad_text else grad_line(lay, i, into.get(i, []))
             title = short(i) + (" (output)" if kind == "output" else "")
-            label = value_label(title, [f"data {fmt(v.data)}"], grad)
+            label = value_label(title, [f"data {fmt(v.data, digits)}"], grad)
             b.node(where(i), f'\tv{i} [id="v{i}" label={label} {node_attrs(kind)}]\n')
         if v.is_leaf:
             continue
@@ -86,7 +91,10 @@ def scalar_view(lay: Layout, b: Builder, where: Callable[[int], object], keep: C
         flow = v.grad if lay.has_grad else None
         b.edge(f'\tv{i}op -> v{i} [id="e{i}op" {edge_attrs(flow, lay.largest, None)}]\n')
         for e in by_node.get(i, []):
-            label = _edge_text(v, e, grad_text is None) if edge_labels else None
+            if not edge_labels:
+                label = None
+            else:
+                label = edge_text(v, e) if edge_text else _edge_text(v, e, grad_text is None)
             b.edge(f'\t{node_id(e.child)} -> v{i}op [id="e{i}_{e.slot}" '
                    f"{edge_attrs(e.flow, lay.largest, label)}]\n")
 
@@ -176,8 +184,11 @@ def draw_graph(
     return g
 
 
-def stepper_graph(root: Value, rankdir: str, grad_text: Callable[[int], str]) -> Graph:
-    """The scalar view laid out for the step-through page: no flow colours, fixed grad text."""
+def stepper_graph(root: Value, rankdir: str, grad_text: Callable[[int], str],
+                  edge_text: Callable[[Value, Edge], str | None] | None = None,
+                  digits: int = 4) -> Graph:
+    """The scalar view laid out for the step-through and practice pages: no flow colours,
+    grad rows (and, if given, edge labels) from the page's own texts."""
     nodes = topo_order(root)
     found = find_clusters(nodes)
     lay = analyse(root, None, False, nodes, found)
@@ -185,7 +196,7 @@ def stepper_graph(root: Value, rankdir: str, grad_text: Callable[[int], str]) ->
     g = new_graph(rankdir, "svg")
     b = Builder()
     scalar_view(lay, b, lambda i: ("c", owner[i]) if i in owner else None, lambda i: True,
-                lambda j: f"v{j}", True, lambda i, into: grad_text(i), found)
+                lambda j: f"v{j}", True, lambda i, into: grad_text(i), found, edge_text, digits)
     emit(g, b, lay, found, "c")
     return g
 

@@ -1,0 +1,185 @@
+"""``write_practice``: the backward pass of a graph as an exercise, on one offline HTML page.
+
+The page shows the graph with its forward values and hides the gradients; in backward order
+it asks each edge's local derivative and each node's gradient (:mod:`viz.exercise` makes the
+items, from the engine's own numbers), checks answers, keeps a score and, at the end, colours
+the finished graph as :func:`draw_graph` does. The page is one ``<div>`` with its style, data
+and script inside: no element ids (the SVG's ids become ``data-cr`` attributes), no handler
+outside the div, so several can share a notebook or a page.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from chainrule.autograd import Value
+
+from .checks import check_count, check_path, check_rankdir, check_text
+from .escape import html_text, script_json
+from .exercise import Exercise, exercise
+from .flow import derivative_text, rule_text
+from .graph import stepper_graph
+from .lessons import lesson
+from .style import flow_colour, flow_width, largest
+
+__all__ = ["Practice", "practice", "practice_html", "write_practice"]
+
+HERE = Path(__file__).parent
+WHO = "write_practice"
+
+
+def _resolve(root: Value | str) -> Value:
+    """``root`` itself, or the graph of the built-in exercise it names."""
+    if isinstance(root, str):
+        return lesson(root)
+    if not isinstance(root, Value):
+        raise TypeError(f"{WHO}(root): root must be an autograd.Value or the name of a built-in "
+                        f"exercise, got {type(root).__name__}")
+    return root
+
+
+def _edge_label(ex: Exercise, node: int, slot: int) -> str:
+    """What an edge shows once its local derivative is known: ``∂/∂a = 1 - out**2 = 0.5``."""
+    v = ex.trace.nodes[node]
+    rule = rule_text(v.rule.formula[slot], {"p": ex.show(v._p)} if v._p is not None else {})
+    local = next(s.local for s in ex.trace.steps_of(node) if s.slot == slot)
+    return f"∂/∂{'ab'[slot]} = {derivative_text(rule, ex.show(local))}"
+
+
+def _page_data(ex: Exercise) -> dict:
+    """Everything the script needs: the items, the texts to show, the final colours."""
+    t = ex.trace
+    items = []
+    for it in ex.items:
+        if it.kind == "local":
+            target, text, pending = f"e{it.node}_{it.slot}", _edge_label(ex, it.node, it.slot), \
+                f"∂/∂{'ab'[it.slot]} = ?"
+        else:
+            target, text, pending = f"v{it.node}", f"grad {ex.show(it.expected)}", "grad ?"
+        items.append({"kind": it.kind, "asked": it.asked, "target": target, "text": text,
+                      "pending": pending, "prompt": it.prompt, "hint": it.hint, "answer": it.answer,
+                      "expected": it.expected, "tol": it.tol,
+                      "mistakes": [[value, why] for value, why in it.mistakes]})
+    flows = {f"e{s.node}_{s.slot}": s.contribution for s in t.steps}
+    big = largest(flows.values())
+    flows.update({f"e{i}op": t.grads[i] for i, v in enumerate(t.nodes) if not v.is_leaf})
+    final = {k: [flow_colour(f), flow_width(f, big), f == 0] for k, f in sorted(flows.items())}
+    root = len(t.nodes) - 1
+    return {"items": items, "final": final, "root": f"v{root}",
+            "rootText": f"grad {ex.show(t.grads[root])}",
+            "nodes": [f"v{i}" for i, v in enumerate(t.nodes) if not v.is_constant]}
+
+
+def _svg(ex: Exercise, rankdir: str) -> str:
+    """The graph laid out by ``dot`` with each label as wide as its widest text, ids made
+    page-local (``data-cr``), no XML prolog."""
+    t = ex.trace
+    grad_rows = {i: f"grad {ex.show(t.grads[i])}" for i, v in enumerate(t.nodes) if not v.is_constant}
+
+    def grad_row(i: int) -> str:
+        return grad_rows[i]
+
+    def edge_text(v: Value, e) -> str | None:
+        if t.nodes[e.child].is_constant:
+            return None
+        return _edge_label(ex, e.node, e.slot)
+
+    graph = stepper_graph(ex.trace.nodes[-1], rankdir, grad_row, edge_text, ex.digits)
+    svg = graph.pipe(format="svg", encoding="utf-8")
+    svg = svg[svg.index("<svg"):]
+    return re.sub(r'(<[^>]*?\s)id="', r'\1data-cr="', svg)
+
+
+def practice_html(root: Value | str, *, ask: str = "both", digits: int = 4, rankdir: str = "LR",
+                  title: str | None = None, max_nodes: int | None = 400, full_page: bool = True) -> str:
+    """The practice page for ``root`` as a string (see :func:`write_practice`); with
+    ``full_page=False`` only the self-contained ``<div>``, to place in another page."""
+    root = _resolve(root)
+    check_rankdir(rankdir, WHO)
+    check_text(title, "title", WHO, none=True)
+    check_count(max_nodes, "max_nodes", WHO, none=True)
+    ex = exercise(root, ask, digits)
+    if max_nodes is not None and len(ex.trace.nodes) > max_nodes:
+        raise ValueError(f"{WHO}: the graph has {len(ex.trace.nodes)} nodes, more than "
+                         f"max_nodes={max_nodes}; practise on a smaller graph, or pass max_nodes=None")
+    name = ex.trace.names[-1]
+    heading = title if title is not None else f"Practice: the backward pass of {name}"
+    parts = {
+        "TITLE": html_text(heading),
+        "CSS": (HERE / "practice.css").read_text(encoding="utf-8"),
+        "SVG": _svg(ex, rankdir),
+        "DATA": script_json(_page_data(ex)),
+        "JS": (HERE / "practice.js").read_text(encoding="utf-8"),
+        "COUNT": str(len(ex.questions)),
+        "ASK": {"both": "local derivatives and gradients", "local": "local derivatives",
+                "grad": "gradients"}[ask],
+    }
+    template = (HERE / "practice.html").read_text(encoding="utf-8")
+    # One pass, so text substituted in is never scanned for markers again.
+    fragment = re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], template)
+    if not full_page:
+        return fragment
+    return ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f'<title>{parts["TITLE"]}</title>\n</head>\n<body>\n{fragment}</body>\n</html>\n')
+
+
+def write_practice(root: Value | str, path: str | Path, *, ask: str = "both", digits: int = 4,
+                   rankdir: str = "LR", title: str | None = None, max_nodes: int | None = 400) -> Path:
+    """Write one self-contained HTML page that turns ``root``'s backward pass into an exercise.
+
+    ``root`` is a Value or the name of a built-in exercise (``viz.LESSONS``: ``"neuron"``,
+    ``"tutorial"``, ``"a+a"``, ``"diamond"``, ``"division"``, ``"power"``). ``ask``:
+    ``"both"``, ``"local"`` (local derivatives only) or ``"grad"`` (gradients only);
+    ``digits``: significant digits of the numbers shown, which sets the tolerance of the
+    checks (3 units in the last digit). Needs ``dot`` once to lay the graph out; the page
+    needs no network. ``root``'s ``.grad`` fields are not touched. Returns the path.
+    """
+    path = check_path(path, WHO)
+    html = practice_html(root, ask=ask, digits=digits, rankdir=rankdir, title=title, max_nodes=max_nodes)
+    _write_atomic(path, html)
+    return path
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write beside the target, flush and fsync, then rename over it."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class Practice:
+    """The practice exercise for a notebook: displays inline (``_repr_html_``), or ``.write(path)``."""
+
+    def __init__(self, root: Value | str, *, ask: str = "both", digits: int = 4, rankdir: str = "LR",
+                 title: str | None = None, max_nodes: int | None = 400) -> None:
+        self._options = dict(ask=ask, digits=digits, rankdir=rankdir, title=title, max_nodes=max_nodes)
+        self._fragment = practice_html(root, full_page=False, **self._options)
+        self._source = root
+
+    def _repr_html_(self) -> str:
+        return self._fragment
+
+    def html(self) -> str:
+        """The whole page, as :func:`write_practice` writes it."""
+        return practice_html(self._source, full_page=True, **self._options)
+
+    def write(self, path: str | Path) -> Path:
+        """Write the whole page to ``path``; returns the path."""
+        return write_practice(self._source, path, **self._options)
+
+
+def practice(root: Value | str, **options) -> Practice:
+    """The practice exercise for ``root``; in a notebook, the last line ``viz.practice(out)``
+    shows it inline. Options as for :func:`write_practice`."""
+    return Practice(root, **options)
