@@ -10,6 +10,7 @@
 
 from .arrays import data, grads, values
 from .check import GradcheckError, gradcheck
+from .compiler import Compiled, CompiledOutput, CompileError, compile
 from .engine import backward, grad, topo_order
 from .mode import enable_grad, is_grad_enabled, no_grad
 from .rules import CONST, RULES, OpError, Rule
@@ -18,4 +19,5 @@ from .value import Value
 __all__ = [
     "Value", "backward", "grad", "topo_order", "no_grad", "enable_grad", "is_grad_enabled",
     "gradcheck", "GradcheckError", "values", "data", "grads", "RULES", "Rule", "CONST", "OpError",
+    "compile", "Compiled", "CompiledOutput", "CompileError",
 ]

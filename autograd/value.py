@@ -153,21 +153,44 @@ class Value:
         return format(self.data, spec) if spec else repr(self)
 
     # -- ordering compares the numbers; == stays identity so Values can live in sets ----
+    # While compile() records, _watch sees each comparison (a branch on data to re-check).
     def __lt__(self, other: Any) -> bool:
-        other = _cmp(other)
-        return NotImplemented if other is None else self.data < other
+        x = _cmp(other)
+        if x is None:
+            return NotImplemented
+        if _watch is not None:
+            _watch(self, other, "<", self.data < x)
+        return self.data < x
 
     def __le__(self, other: Any) -> bool:
-        other = _cmp(other)
-        return NotImplemented if other is None else self.data <= other
+        x = _cmp(other)
+        if x is None:
+            return NotImplemented
+        if _watch is not None:
+            _watch(self, other, "<=", self.data <= x)
+        return self.data <= x
 
     def __gt__(self, other: Any) -> bool:
-        other = _cmp(other)
-        return NotImplemented if other is None else self.data > other
+        x = _cmp(other)
+        if x is None:
+            return NotImplemented
+        if _watch is not None:
+            _watch(self, other, ">", self.data > x)
+        return self.data > x
 
     def __ge__(self, other: Any) -> bool:
-        other = _cmp(other)
-        return NotImplemented if other is None else self.data >= other
+        x = _cmp(other)
+        if x is None:
+            return NotImplemented
+        if _watch is not None:
+            _watch(self, other, ">=", self.data >= x)
+        return self.data >= x
+
+    def __bool__(self) -> bool:
+        """Always True, as for any object; compile() refuses it while recording (see compiler)."""
+        if _watch is not None:
+            _watch(self, None, "bool", True)
+        return True
 
     __hash__ = object.__hash__
 
@@ -193,6 +216,9 @@ class Value:
 
 
 _new = object.__new__
+
+_watch: Any = None
+"""Set by ``compile()`` while it records: called with each comparison made on a Value."""
 
 
 def _node(data: float, rule: Rule, a: Value, b: Value | None, p: float | None) -> Value:

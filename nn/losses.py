@@ -26,6 +26,14 @@ __all__ = [
 Scalar = Value | float
 
 
+def _is_sign(t: Scalar) -> bool:
+    """t is -1 or +1, as |t| >= 1 and |t| <= 1: for a Value target (a compiled step's argument;
+    == on Values is identity) these are comparisons that come out the same for either label,
+    so compile() re-checks them on every call without recording again when labels change."""
+    u = abs(t)
+    return u >= 1.0 and u <= 1.0
+
+
 def _total(terms: Iterable[Value]) -> Value:
     it = iter(terms)
     total = next(it)
@@ -83,9 +91,12 @@ def _pairs(pred: Any, target: Any, where: str) -> list[tuple[Scalar, float]]:
     if pshape != tshape:
         raise ValueError(f"{where}: predictions have shape {pshape} but targets have shape {tshape}")
     for i, t in enumerate(ts):
-        if isinstance(t, Value):
-            raise TypeError(f"{where}: targets must be numbers, element {i} is a Value")
-    return [(p, float(t)) for p, t in zip(ps, ts)]
+        if isinstance(t, Value) and not t.is_leaf:
+            raise TypeError(f"{where}: targets must be numbers (or the leaf Values of a compiled step's "
+                            f"arguments), element {i} is a computed Value")
+    # A leaf Value target is an argument of autograd.compile's function: kept as a Value so the
+    # replayed program reads each call's targets. Branches on it are Value comparisons (guarded).
+    return [(p, t if isinstance(t, Value) else float(t)) for p, t in zip(ps, ts)]
 
 
 def sum_of_squares(pred: Any, target: Any) -> Value:
@@ -115,15 +126,22 @@ def binary_cross_entropy(pred: Any, target: Any, from_logits: bool = False) -> V
     terms = []
     for i, (p, t) in enumerate(pairs):
         if not 0.0 <= t <= 1.0:
-            raise ValueError(f"{where}: target {i} is {t!r}; targets must be in [0, 1]")
+            shown = t.data if isinstance(t, Value) else t
+            raise ValueError(f"{where}: target {i} is {shown!r}; targets must be in [0, 1]")
         if not isinstance(p, Value):
             p = Value(p)
         if from_logits or p._op == "sigmoid":
             z = p if from_logits else p._prev[0]
-            terms.append(z.softplus() - t * z if t else z.softplus())
+            # A Value target (compiled) always takes the full form: t * z is 0 when t is.
+            terms.append(z.softplus() - t * z if isinstance(t, Value) or t else z.softplus())
             continue
         if not 0.0 <= p.data <= 1.0:
             raise ValueError(f"{where}: prediction {i} is {p.data!r}, not a probability in [0, 1]")
+        if isinstance(t, Value):
+            # Both logs, whatever the label, so the compiled graph is the same for 0 and 1
+            # (a p of exactly 0 or 1 is then a log error naming the sample).
+            terms.append(-(t * p.log() + (1 - t) * (1 - p).log()))
+            continue
         if (t > 0 and p.data == 0) or (t < 1 and p.data == 1):
             raise ValueError(
                 f"{where}: prediction {i} is {p.data!r} with target {t!r}, an infinite loss; "
@@ -144,8 +162,9 @@ def hinge(scores: Any, target: Any) -> Value:
     where = "hinge"
     pairs = _pairs(scores, target, where)
     for i, (_, t) in enumerate(pairs):
-        if t not in (-1.0, 1.0):
-            raise ValueError(f"{where}: target {i} is {t!r}; hinge needs labels -1 or +1 (try 2*y - 1)")
+        if not _is_sign(t):
+            shown = t.data if isinstance(t, Value) else t
+            raise ValueError(f"{where}: target {i} is {shown!r}; hinge needs labels -1 or +1 (try 2*y - 1)")
     return _total((1 - t * s).relu() for s, t in pairs) / len(pairs)
 
 

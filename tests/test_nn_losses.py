@@ -178,7 +178,7 @@ def test_shape_mismatch_names_both_shapes(loss):
     ("ab", [1.0], TypeError, "predictions must be a Value"),
     ([Value(1.0), "x"], [1.0, 1.0], TypeError, "is not a number, a Value or a list"),
     ([Value(1.0)], [float("nan")], ValueError, "targets element 0 is nan"),
-    ([Value(1.0)], [Value(1.0)], TypeError, "targets must be numbers"),
+    ([Value(1.0)], [Value(1.0) * 2], TypeError, "targets must be numbers"),
     ([Value(1.0)], np.array(["a"]), TypeError, "targets must hold real numbers"),
     ([[Value(1.0)], [Value(1.0), Value(2.0)]], [[1.0], [1.0, 1.0]], ValueError, "different lengths"),
 ])

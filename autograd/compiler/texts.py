@@ -1,0 +1,96 @@
+"""The rule table's text, as the compiler reads it: one adapter over ``Rule`` and two rewrites.
+
+Everything the compiler computes comes from the text of a rule: its forward expression and its
+local derivatives d(out)/d(operand), over the names ``a``, ``b``, ``p`` and ``out``.
+``op_text`` is the only place that reads a ``Rule``'s fields; ``substitute`` renames those
+names (for straight-line code) and ``vectorised`` turns ``x if c else y`` into
+``where(c, x, y)`` so the same text runs on numpy arrays.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from functools import cache
+
+from ..rules import Rule
+
+__all__ = ["OpText", "op_text", "substitute", "vectorised", "is_one", "is_minus_one"]
+
+
+@dataclass(frozen=True)
+class OpText:
+    """What the compiler needs of one rule: text to compute the output and each local derivative.
+
+    ``log_at_zero``: in the derivatives, ``log`` is the table's ``exponent_log`` (0 at 0).
+    """
+
+    name: str
+    arity: int
+    forward: str
+    derivatives: tuple[str, ...]
+    log_at_zero: bool
+
+
+@cache
+def op_text(rule: Rule) -> OpText | None:
+    """The rule's text, or None when the rule has none to compile (an op written as a function)."""
+    forward = getattr(rule, "value", None)
+    derivatives = getattr(rule, "runs", None)
+    if not isinstance(forward, str) or not derivatives or not all(isinstance(d, str) for d in derivatives):
+        return None
+    return OpText(rule.name, rule.arity, forward, tuple(derivatives), bool(rule.log_at_zero))
+
+
+def is_one(text: str) -> bool:
+    """True for a derivative that is the constant 1 (``+``'s): the chain rule passes the grad on."""
+    return text.strip() in ("1", "1.0")
+
+
+def is_minus_one(text: str) -> bool:
+    """True for a derivative that is the constant -1."""
+    return text.strip() in ("-1", "-1.0")
+
+
+class _Rename(ast.NodeTransformer):
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        new = self.names.get(node.id)
+        if new is None:
+            return node
+        return ast.copy_location(ast.parse(new, mode="eval").body, node)
+
+
+@cache
+def _parse(text: str) -> ast.expr:
+    return ast.parse(text, mode="eval").body
+
+
+def substitute(text: str, names: dict[str, str]) -> str:
+    """``text`` with each name in ``names`` replaced by an expression (parenthesised as needed).
+
+    >>> substitute("1 - out**2", {"out": "h"})
+    '1 - h ** 2'
+    """
+    tree = _Rename(names).visit(ast.parse(text, mode="eval"))
+    return ast.unparse(tree)
+
+
+class _Where(ast.NodeTransformer):
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        self.generic_visit(node)
+        call = ast.Call(func=ast.Name("where", ast.Load()), args=[node.test, node.body, node.orelse],
+                        keywords=[])
+        return ast.copy_location(call, node)
+
+
+@cache
+def vectorised(text: str) -> str:
+    """``text`` for numpy arrays: each ``x if cond else y`` becomes ``where(cond, x, y)``.
+
+    >>> vectorised("a if a > 0 else 0.0")
+    'where(a > 0, a, 0.0)'
+    """
+    return ast.unparse(_Where().visit(ast.parse(text, mode="eval")))

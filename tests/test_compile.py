@@ -1,0 +1,271 @@
+"""autograd.compile: a recorded step replayed on new data gives the engine's values and gradients.
+
+Every comparison is against the uncompiled engine on the same data and weights (itself checked
+against sympy and central differences elsewhere), for both backends: batched numpy and
+straight-line floats.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from ops_registry import CASES
+
+from chainrule import nn
+from chainrule.autograd import CompileError, OpError, Value, compile
+
+BACKENDS = ["numpy", "floats"]
+REL = 1e-12
+
+
+def assert_close(got, want, what):
+    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    scale = np.maximum(np.abs(want), 1e-300)
+    worst = float(np.max(np.abs(got - want) / scale)) if want.size else 0.0
+    assert worst <= REL, f"{what}: relative difference {worst:.3g}"
+
+
+def draw(case, rng, n):
+    """n points inside the case's domain, one column per operand."""
+    cols = []
+    for intervals in case.domain:
+        pick = rng.integers(len(intervals), size=n)
+        lo = np.array([intervals[k][0] for k in pick])
+        hi = np.array([intervals[k][1] for k in pick])
+        cols.append(lo + (hi - lo) * rng.uniform(0.05, 0.95, size=n))
+    return np.stack(cols, axis=1)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_every_registry_op_matches_the_engine(case, backend):
+    """Each op, applied to (x + w) per sample: the output and d/dw equal the engine's."""
+    rng = np.random.default_rng(abs(hash(case.name)) % 2**32)
+    w = [Value(0.0, label=f"w{j}") for j in range(case.arity)]
+
+    def total(X):
+        outs = [case.apply(*[x + wj for x, wj in zip(row, w)]) for row in X]
+        acc = outs[0]
+        for o in outs[1:]:
+            acc = acc + o
+        return acc
+
+    fast = compile(total, backend=backend)
+    fast(draw(case, rng, 6))  # records
+    X = draw(case, rng, 6)
+    for v in w:
+        v.grad = 0.0
+    out = fast(X)
+    assert not out.recorded and fast.program.backend == backend
+    out.backward()
+    got = [v.grad for v in w]
+    for v in w:
+        v.grad = 0.0
+    ref = total([[Value(float(x)) for x in row] for row in X])
+    ref.backward()
+    assert_close(out.data, ref.data, f"{case.name} value")
+    assert_close(got, [v.grad for v in w], f"{case.name} gradient")
+
+
+LOSSES = ["mse", "sum_of_squares", "hinge", "binary_cross_entropy"]
+
+
+def random_problem(seed):
+    rng = np.random.default_rng(seed)
+    nin = int(rng.integers(1, 4))
+    sizes = [int(k) for k in rng.integers(1, 6, size=int(rng.integers(1, 3)))] + [1]
+    activation = ["relu", "tanh", "sigmoid", "linear"][seed % 4]
+    loss = LOSSES[seed % len(LOSSES)]
+    out_act = "sigmoid" if loss == "binary_cross_entropy" else ["linear", "tanh"][seed % 2]
+    model = nn.MLP(nin, sizes, activation=activation, output_activation=out_act, seed=seed)
+    n = int(rng.integers(2, 9))
+
+    def batch():
+        X = rng.normal(size=(n, nin))
+        if loss == "hinge":
+            y = rng.choice([-1.0, 1.0], size=n)
+        elif loss == "binary_cross_entropy":
+            y = rng.choice([0.0, 1.0], size=n)
+        else:
+            y = rng.normal(size=n)
+        return X, y
+
+    l2 = float(rng.choice([0.0, 1e-3]))
+    return model, batch, nn.LOSSES[loss], l2
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("seed", range(12))
+def test_random_models_match_the_engine_on_new_data_and_weights(seed, backend):
+    model, batch, loss_fn, l2 = random_problem(seed)
+    params = model.parameters()
+
+    def step(X, y):
+        total = loss_fn([model(row) for row in X], y)
+        return total + l2 * nn.l2_penalty(params) if l2 else total
+
+    fast = compile(step, backend=backend)
+    fast(*batch())
+    rng = np.random.default_rng(seed + 100)
+    for _ in range(3):
+        for p in params:  # new weights, as after an optimizer step
+            p.data += 0.1 * rng.normal()
+        X, y = batch()
+        model.zero_grad()
+        out = fast(X, y)
+        out.backward()
+        got = [p.grad for p in params]
+        model.zero_grad()
+        ref = step([[Value(float(v)) for v in row] for row in X], y.tolist())
+        ref.backward()
+        assert_close(out.data, ref.data, "loss")
+        assert_close(got, [p.grad for p in params], "parameter gradients")
+    assert fast.stats["replayed"] >= 1
+
+
+def test_backward_accumulates_like_the_engine():
+    w = Value(2.0)
+    fast = compile(lambda x: (w * x).tanh())
+    fast(np.array(0.3))
+    out = fast(np.array(0.5))
+    out.backward()
+    out.backward()
+    assert w.grad == pytest.approx(2 * 0.5 * (1 - math.tanh(1.0) ** 2), rel=1e-14)
+
+
+def test_new_shapes_record_again():
+    w = Value(1.5)
+    fast = compile(lambda X: sum((w * x for x in X), Value(0.0)))
+    assert fast(np.ones(3)).data == 4.5
+    assert fast(np.ones(5)).data == 7.5
+    assert fast(np.full(3, 2.0)).data == 9.0
+    assert fast.stats["recorded"] == 2 and fast.stats["replayed"] == 1
+    assert len(fast.programs) == 2
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_branch_that_flips_records_again(backend):
+    w = Value(1.0, label="w")
+
+    def f(X):
+        total = Value(0.0)
+        for x in X:
+            z = w * x
+            total = total + (z.exp() if z > 0 else -z)  # a Python branch on a Value
+        return total
+
+    fast = compile(f, backend=backend)
+    fast(np.array([1.0, 2.0]))
+    same = fast(np.array([3.0, 0.5]))  # same branches: replayed
+    assert not same.recorded and same.data == pytest.approx(math.exp(3) + math.exp(0.5), rel=1e-14)
+    flipped = fast(np.array([3.0, -0.5]))  # the second sample takes the other branch
+    assert flipped.recorded and fast.stats["rerecorded"] == 1
+    assert flipped.data == pytest.approx(math.exp(3) + 0.5, rel=1e-14)
+    w.grad = 0.0
+    again = fast(np.array([1.0, -2.0]))  # the new recording replays
+    assert not again.recorded
+    again.backward()
+    assert w.grad == pytest.approx(math.exp(1.0) + 2.0, rel=1e-14)
+
+
+def test_max_of_values_is_guarded():
+    a, b = Value(1.0), Value(2.0)
+    fast = compile(lambda x: max(a * x, b * x))
+    assert fast(np.array(1.0)).data == 2.0
+    out = fast(np.array(-1.0))  # now a * x is the larger
+    assert out.data == -1.0 and out.recorded
+
+
+def test_bool_of_a_value_is_refused_with_file_and_line():
+    w = Value(1.0)
+
+    def f(x):
+        z = w * x
+        if z:  # noqa: this is the line the error must name
+            return z
+        return -z
+
+    line = f.__code__.co_firstlineno + 2
+    with pytest.raises(CompileError, match=rf"test_compile\.py:{line}: bool\(\) of a Value"):
+        compile(f)(np.array(1.0))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_domain_error_names_op_operand_and_sample(backend):
+    w = Value(1.0, label="w")
+    fast = compile(lambda X: sum(((w * x).log() for x in X), Value(0.0)), backend=backend)
+    fast(np.array([1.0, 2.0, 3.0, 4.0]))
+    with pytest.raises(OpError) as info:
+        fast(np.array([1.0, 2.0, -3.0, 4.0]))
+    message = str(info.value)
+    assert "'log'" in message and "a = -3.0" in message and "sample 2 (X[2])" in message
+    assert "log(-3.0): log needs a positive operand" in message
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_derivative_error_is_raised_by_backward(backend):
+    w = Value(1.0)
+    fast = compile(lambda X: sum(((w * x).sqrt() for x in X), Value(0.0)), backend=backend)
+    fast(np.array([1.0, 4.0]))
+    out = fast(np.array([1.0, 0.0]))  # sqrt(0) is fine; its slope is not
+    assert out.data == 1.0
+    with pytest.raises(ZeroDivisionError, match="sample 1"):
+        out.backward()
+
+
+def test_source_is_the_chain_rule_written_out():
+    w = Value(0.5, label="w")
+    b = Value(-0.2, label="bias")
+
+    def f(x, y):
+        h = (w * x + b).tanh()
+        h.label = "h"
+        return (h - y) ** 2
+
+    fast = compile(f)
+    fast(0.3, 1.0)
+    source = fast.source
+    forward, backward = source.split("def backward")
+    assert "h = tanh(" in forward and "w * x" in forward
+    assert "d_h" in backward and "1 - h ** 2" in backward  # tanh's rule text, on the node's name
+    assert backward.index("d_h") < backward.index("d_w")  # last op first
+    scope = {}
+    exec(source, __import__("chainrule.autograd.rules", fromlist=["x"]).FLOAT_NAMES | scope, scope)
+
+
+def test_sample_gives_the_value_graph_of_one_sample():
+    model = nn.MLP(2, [3, 1], seed=4)
+
+    def step(X, y):
+        return nn.mse([model(row) for row in X], y)
+
+    fast = compile(step)
+    X, y = np.arange(8.0).reshape(4, 2) / 8, np.array([0.0, 1.0, 0.0, 1.0])
+    fast(X, y)
+    one = fast.sample(2, X, y)
+    assert isinstance(one, Value)
+    ref = nn.mse([model(list(X[2]))], [y[2]])
+    assert one.data == ref.data
+
+
+def test_extra_outputs_come_back_as_arrays():
+    w = Value(2.0)
+
+    def f(X):
+        outs = [w * x for x in X]
+        return outs[0] + outs[1], outs
+
+    fast = compile(f)
+    fast(np.array([1.0, 2.0]))
+    out = fast(np.array([3.0, 4.0]))
+    assert out.data == 14.0 and np.array_equal(out.aux[0], [6.0, 8.0])
+
+
+def test_arguments_are_checked():
+    fast = compile(lambda x: x * 2)
+    with pytest.raises(TypeError, match="argument 0"):
+        fast("text")
+    with pytest.raises(ValueError, match="backend"):
+        compile(lambda x: x, backend="gpu")
