@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-from chainrule.autograd import Value, no_grad
+from chainrule.autograd import CompileError, Value, no_grad
+from chainrule.autograd import compile as compile_step
 
 from .init import make_rng
 from .losses import LOSSES, l2_penalty
@@ -26,12 +27,15 @@ Accuracy = Callable[[np.ndarray, np.ndarray], float]
 @dataclass
 class History:
     """What ``fit`` measured, one entry per step: the loss, the learning rate used, and the
-    accuracy on the step's batch (empty when no accuracy applies)."""
+    accuracy on the step's batch (empty when no accuracy applies). ``compiled`` says whether
+    the steps ran as a compiled program; if not, ``not_compiled_because`` says why."""
 
     loss: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
     stopped_early: bool = False
+    compiled: bool = False
+    not_compiled_because: str = ""
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -129,39 +133,29 @@ def _outputs(preds: list[Any]) -> np.ndarray:
         ) from None
 
 
-def fit(
-    model: Any,
-    X: Any,
-    y: Any,
-    *,
-    loss: str | Callable[[list[Any], np.ndarray], Value],
-    optimizer: Optimizer,
-    epochs: int = 100,
-    batch_size: int | None = None,
-    l2: float = 0.0,
-    accuracy: str | Accuracy | None = "auto",
-    callbacks: Sequence[Callable[[StepInfo], Any]] = (),
-    progress: bool = True,
-    seed: int = 0,
-    desc: str = "training",
-) -> History:
-    """Train ``model`` on rows ``X`` and targets ``y``; returns the per-step History.
+COMPILED_LOSSES = ("sum_of_squares", "mse", "binary_cross_entropy", "hinge")
+"""Named losses that ``fit`` compiles by default (``softmax_cross_entropy`` picks each sample's
+logit by its class index, a structure that changes with the targets, so it runs uncompiled)."""
 
-    The model needs ``parameters()`` and a call on one row; its ``nin``, if it has one, fixes
-    the width of ``X`` (a micrograd-style module without one checks each row itself).
 
-    Each step runs the model on a batch, takes ``loss(predictions, targets)`` (a name from
-    ``nn.LOSSES`` or a callable) plus ``l2 * sum(p * p)``, zeroes the grads of the model's and
-    the optimizer's parameters, back-propagates and calls ``optimizer.step()``, recording the
-    learning rate it returns. The optimizer must hold at least one of the model's parameters
-    (ValueError otherwise); it may hold others too, such as a learnable scale in the loss.
-    ``batch_size=None`` is one full-batch step per epoch, in data order; otherwise each epoch
-    visits a seeded shuffle in batches.
-    ``accuracy='auto'`` picks one from the loss name (see ``_auto_accuracy``). A callback
-    that returns True stops training after its step. The tqdm bar shows loss and accuracy;
-    ``progress=False`` hides it.
-    """
-    where = "fit"
+@dataclass(frozen=True)
+class _Plan:
+    """fit's checked arguments."""
+
+    X: np.ndarray
+    y: np.ndarray
+    loss_fn: Callable[[list[Any], Any], Value]
+    measure: Accuracy | None
+    batch_size: int
+    epochs: int
+    l2: float
+    params: list[Value]
+    to_zero: list[Value]
+
+
+def _check(model: Any, X: Any, y: Any, loss: Any, optimizer: Any, epochs: Any, batch_size: Any,
+           l2: Any, accuracy: Any, where: str) -> _Plan:
+    """fit's arguments, checked, each error naming the argument."""
     X = _as_samples(X, _model_inputs(model, where), where)
     if len(X) == 0:
         raise ValueError(f"{where}: X has no rows to train on")
@@ -194,66 +188,193 @@ def fit(
         raise TypeError(f"{where}: accuracy must be 'auto', None or a callable, got {accuracy!r}")
 
     params = model.parameters()
-    owned = set(params)  # Values hash by identity
-    to_zero = list(dict.fromkeys([*params, *optimizer.parameters]))
-    if owned.isdisjoint(optimizer.parameters):
+    if set(params).isdisjoint(optimizer.parameters):  # Values hash by identity
         # Such an optimizer would step Values the loss never reaches: training would silently do nothing.
         kind = type(optimizer).__name__
         raise ValueError(
             f"{where}: none of the {kind} optimizer's {len(optimizer.parameters)} parameters belong to the "
             f"model {model!r}; build it from this model, e.g. {kind}(model.parameters(), lr=...)"
         )
-    rows = [list(r) for r in X.tolist()]
+    # Both sets, each Value once: the model may hold parameters the optimizer does not train, and
+    # the optimizer may train Values outside the model (a learnable loss scale) that would
+    # accumulate. Not model.zero_grad(), which a plain model may lack.
+    to_zero = list(dict.fromkeys([*params, *optimizer.parameters]))
+    return _Plan(X, y, loss_fn, measure, batch_size, epochs, float(l2), params, to_zero)
+
+
+def _batches(n: int, batch_size: int, epochs: int,
+             rng: np.random.RandomState) -> Iterator[tuple[int, np.ndarray]]:
+    """(epoch, row indices) per step: data order for full batches, else a seeded shuffle per epoch."""
+    for epoch in range(epochs):
+        order = np.arange(n) if batch_size == n else rng.permutation(n)
+        for start in range(0, n, batch_size):
+            yield epoch, order[start:start + batch_size]
+
+
+def _total_loss(plan: _Plan, preds: list[Any], targets: Any, where: str) -> Value:
+    total = plan.loss_fn(preds, targets)
+    if not isinstance(total, Value):
+        raise TypeError(f"{where}: the loss must return a Value, got {type(total).__name__}")
+    return total + plan.l2 * l2_penalty(plan.params) if plan.l2 else total
+
+
+def _zero(values: list[Value]) -> None:
+    for p in values:
+        p.grad = 0.0
+
+
+class _EagerStep:
+    """One step on the engine: the batch's graph built, zeroed, differentiated and dropped."""
+
+    compiled = False
+
+    def __init__(self, model: Any, plan: _Plan, where: str) -> None:
+        self.model, self.plan, self.where = model, plan, where
+        self.rows = [list(r) for r in plan.X.tolist()]
+
+    def __call__(self, idx: np.ndarray, step: int) -> tuple[float, Callable[[], np.ndarray]]:
+        """The step's loss, and a function giving the batch's outputs; grads filled."""
+        preds = [self.model(self.rows[i]) for i in idx]
+        total = _total_loss(self.plan, preds, self.plan.y[idx], self.where)
+        _check_finite(total.data, step, self.where)
+        _zero(self.plan.to_zero)
+        total.backward()
+        outputs = _outputs(preds)  # before the graph goes; the Values are dropped with it
+        return total.data, lambda: outputs
+
+
+class _CompiledStep:
+    """One step as an ``autograd.compile`` program: recorded on the first batch, then replayed.
+
+    If the first recording fails (the model or a custom loss cannot take Values for the
+    targets, an op without formula text), the step runs on the engine from then on, and
+    ``reason`` says why.
+    """
+
+    def __init__(self, model: Any, plan: _Plan, where: str) -> None:
+        self.model, self.plan, self.where = model, plan, where
+        self.fast = compile_step(self._step)
+        self.fallback: _EagerStep | None = None
+        self.reason = ""
+
+    @property
+    def compiled(self) -> bool:
+        return self.fallback is None
+
+    def _step(self, X: np.ndarray, y: np.ndarray) -> tuple[Value, list[Any]]:
+        preds = [self.model(list(row)) for row in X]
+        return _total_loss(self.plan, preds, y, self.where), preds
+
+    def __call__(self, idx: np.ndarray, step: int) -> tuple[float, Callable[[], np.ndarray]]:
+        if self.fallback is not None:
+            return self.fallback(idx, step)
+        try:
+            out = self.fast(self.plan.X[idx], self.plan.y[idx])
+        except (CompileError, TypeError, ValueError) as err:
+            if self.fast.stats["recorded"]:
+                raise
+            # The engine decides: it raises the same error if the step itself is wrong.
+            self.reason = f"{type(err).__name__}: {err}"
+            self.fallback = _EagerStep(self.model, self.plan, self.where)
+            return self.fallback(idx, step)
+        _check_finite(out.data, step, self.where)
+        _zero(self.plan.to_zero)
+        out.backward()
+        outputs = out.aux[0]
+        return out.data, lambda: outputs
+
+
+def _check_finite(loss: float, step: int, where: str) -> None:
+    if not math.isfinite(loss):
+        raise FloatingPointError(f"{where}: the loss is {loss!r} at step {step}")
+
+
+def _optimizer_step(optimizer: Optimizer, where: str) -> float:
+    """Update the parameters; the learning rate used (a stateful schedule is called once per step)."""
+    lr = optimizer.step()
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
+        raise TypeError(
+            f"{where}: {type(optimizer).__name__}.step() returned {lr!r}; it must return "
+            "the learning rate it used, as Optimizer.step does"
+        )
+    return lr
+
+
+def _log(history: History, bar: Any, loss: float, acc: float | None, lr: float) -> None:
+    history.loss.append(loss)
+    history.lr.append(lr)
+    shown = {"loss": f"{loss:.4g}"}  # a dict keeps this order; keywords are sorted
+    if acc is not None:
+        history.accuracy.append(acc)
+        shown["acc"] = f"{acc:.1%}"
+    bar.set_postfix(shown, refresh=False)
+    bar.update(1)
+
+
+def fit(
+    model: Any,
+    X: Any,
+    y: Any,
+    *,
+    loss: str | Callable[[list[Any], np.ndarray], Value],
+    optimizer: Optimizer,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    l2: float = 0.0,
+    accuracy: str | Accuracy | None = "auto",
+    callbacks: Sequence[Callable[[StepInfo], Any]] = (),
+    progress: bool = True,
+    seed: int = 0,
+    desc: str = "training",
+    compiled: bool | None = None,
+) -> History:
+    """Train ``model`` on rows ``X`` and targets ``y``; returns the per-step History.
+
+    The model needs ``parameters()`` and a call on one row; its ``nin``, if it has one, fixes
+    the width of ``X`` (a micrograd-style module without one checks each row itself).
+
+    Each step runs the model on a batch, takes ``loss(predictions, targets)`` (a name from
+    ``nn.LOSSES`` or a callable) plus ``l2 * sum(p * p)``, zeroes the grads of the model's and
+    the optimizer's parameters, back-propagates and calls ``optimizer.step()``, recording the
+    learning rate it returns. The optimizer must hold at least one of the model's parameters
+    (ValueError otherwise); it may hold others too, such as a learnable scale in the loss.
+    ``batch_size=None`` is one full-batch step per epoch, in data order; otherwise each epoch
+    visits a seeded shuffle in batches.
+    ``accuracy='auto'`` picks one from the loss name (see ``_auto_accuracy``). A callback
+    that returns True stops training after its step. The tqdm bar shows loss and accuracy;
+    ``progress=False`` hides it.
+
+    ``compiled``: run each step as an ``autograd.compile`` program (the same values and
+    gradients, many times faster). ``None`` (the default) compiles the losses named in
+    ``COMPILED_LOSSES``; ``True`` also a callable loss (it must then have no side effects:
+    it runs once, when the step is recorded, and must accept leaf Values as targets);
+    ``False`` never. ``history.compiled`` says what ran.
+    """
+    where = "fit"
+    plan = _check(model, X, y, loss, optimizer, epochs, batch_size, l2, accuracy, where)
+    if compiled is None:
+        compiled = isinstance(loss, str) and loss in COMPILED_LOSSES
+    elif not isinstance(compiled, bool):
+        raise TypeError(f"{where}: compiled must be True, False or None, got {compiled!r}")
+    step_fn = _CompiledStep(model, plan, where) if compiled else _EagerStep(model, plan, where)
     rng = make_rng(seed, where)
-    per_epoch = math.ceil(n / batch_size)
     history = History()
-    bar = tqdm(total=epochs * per_epoch, desc=desc, disable=not progress, leave=True)
+    bar = tqdm(total=epochs * math.ceil(len(plan.X) / plan.batch_size), desc=desc, disable=not progress,
+               leave=True)
     try:
-        step = 0
-        for epoch in range(epochs):
-            order = np.arange(n) if batch_size == n else rng.permutation(n)
-            for start in range(0, n, batch_size):
-                idx = order[start:start + batch_size]
-                preds = [model(rows[i]) for i in idx]
-                total = loss_fn(preds, y[idx])
-                if not isinstance(total, Value):
-                    raise TypeError(f"{where}: the loss must return a Value, got {type(total).__name__}")
-                if l2:
-                    total = total + l2 * l2_penalty(params)
-                if not math.isfinite(total.data):
-                    raise FloatingPointError(f"{where}: the loss is {total.data!r} at step {step}")
-                # Both sets, each Value once: the model may hold parameters the optimizer does not
-                # train, and the optimizer may train Values outside the model (a learnable loss
-                # scale) that would accumulate. Not model.zero_grad(), which a plain model may lack.
-                for p in to_zero:
-                    p.grad = 0.0
-                total.backward()
-                # step() reports the rate it used, so a stateful schedule is called once per step.
-                lr = optimizer.step()
-                if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
-                    raise TypeError(
-                        f"{where}: {type(optimizer).__name__}.step() returned {lr!r}; it must return "
-                        "the learning rate it used, as Optimizer.step does"
-                    )
-                acc = None if measure is None else measure(_outputs(preds), y[idx])
-                history.loss.append(total.data)
-                history.lr.append(lr)
-                shown = {"loss": f"{total.data:.4g}"}  # a dict keeps this order; keywords are sorted
-                if acc is not None:
-                    history.accuracy.append(acc)
-                    shown["acc"] = f"{acc:.1%}"
-                bar.set_postfix(shown, refresh=False)
-                bar.update(1)
-                info = StepInfo(step, epoch, total.data, acc, lr, model, optimizer)
-                # Free this step's graph before the next is built: half the peak memory,
-                # and less for the garbage collector to scan.
-                del preds, total
-                step += 1
-                if any([bool(cb(info)) for cb in callbacks]):
-                    history.stopped_early = True
-                    return history
+        for step, (epoch, idx) in enumerate(_batches(len(plan.X), plan.batch_size, epochs, rng)):
+            loss_value, outputs = step_fn(idx, step)
+            lr = _optimizer_step(optimizer, where)
+            acc = None if plan.measure is None else plan.measure(outputs(), plan.y[idx])
+            _log(history, bar, loss_value, acc, lr)
+            info = StepInfo(step, epoch, loss_value, acc, lr, model, optimizer)
+            if any([bool(cb(info)) for cb in callbacks]):
+                history.stopped_early = True
+                break
     finally:
         bar.close()
+        history.compiled = step_fn.compiled
+        history.not_compiled_because = getattr(step_fn, "reason", "") if compiled else "compiled=False"
     return history
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -192,6 +193,7 @@ def test_demo_trains_the_tutorial_network_and_writes_every_file(tmp_path, capsys
         assert path.exists() and path.stat().st_size > 0, name
         assert str(path) in out
     assert (folder / "loss.png").read_bytes()[:4] == b"\x89PNG"
+    assert re.search(r"^1500 steps in [0-9.]+ s \([0-9.e+-]+ ms a step, compiled\)$", out, re.M), out
     rows = [line.split() for line in out.splitlines() if line.strip().startswith("[")]
     preds = [float(r[-1]) for r in rows]
     targets = [float(r[-2]) for r in rows]
@@ -230,6 +232,7 @@ def test_train_defaults_fit_moons_as_the_readme_says(tmp_path, capsys):
     status, out, err = run(capsys, "train", "--data", "moons", "--out", str(tmp_path / "t"), "--no-progress")
     assert status == 0, err
     assert "adam lr=0.05" in out and "accuracy 100.0% after 100 steps" in out
+    assert "100 steps in" in out and "compiled)" in out and "uncompiled" not in out
 
 
 def test_train_spiral_uses_softmax_over_three_classes(tmp_path, capsys):
@@ -238,6 +241,7 @@ def test_train_spiral_uses_softmax_over_three_classes(tmp_path, capsys):
                            "--lr", "0.05", "--optimizer", "adam", "--out", str(folder), "--no-progress")
     assert status == 0, err
     assert "3 classes" in out and "softmax_cross_entropy" in out and "-> 3 linear" in out
+    assert "3 steps in" in out and "uncompiled)" in out  # softmax over class indices runs uncompiled
     assert (folder / "boundary.png").read_bytes()[:4] == b"\x89PNG"
 
 

@@ -341,3 +341,54 @@ def test_auto_accuracy_for_multi_label_targets_scores_each_label():
     history = nn.fit(model, X, y, loss="mse", optimizer=nn.SGD(model.parameters(), lr=1e-9), epochs=1,
                      progress=False)
     assert history.accuracy == [pytest.approx(0.75)]
+
+
+@pytest.mark.parametrize("loss, batch_size", [("hinge", None), ("mse", 7), ("binary_cross_entropy", 5),
+                                              ("sum_of_squares", None)])
+def test_compiled_fit_follows_the_engine(loss, batch_size):
+    """The default (compiled) run and compiled=False give the same losses and weights."""
+    X, y = nn.data.moons(24, noise=0.2, seed=3)
+    if loss == "hinge":
+        y = 2 * y - 1
+    out_act = "sigmoid" if loss == "binary_cross_entropy" else "linear"
+
+    def run(compiled):
+        model = nn.MLP(2, [5, 4, 1], activation="tanh", output_activation=out_act, seed=9)
+        history = nn.fit(model, X, y, loss=loss, optimizer=nn.Adam(model.parameters(), lr=0.05), epochs=6,
+                         batch_size=batch_size, l2=1e-3, progress=False, compiled=compiled)
+        return history, [p.data for p in model.parameters()]
+
+    fast, fast_weights = run(None)
+    slow, slow_weights = run(False)
+    assert fast.compiled and not slow.compiled and slow.not_compiled_because == "compiled=False"
+    np.testing.assert_allclose(fast.loss, slow.loss, rtol=1e-12)
+    np.testing.assert_allclose(fast_weights, slow_weights, rtol=1e-9)
+    assert fast.accuracy == slow.accuracy and fast.lr == slow.lr
+
+
+def test_fit_runs_uncompiled_where_the_loss_cannot_be_compiled():
+    X, y = nn.data.blobs(12, centers=3, seed=1)
+    model = nn.MLP(2, [3], seed=0)
+    history = nn.fit(model, X, y, loss="softmax_cross_entropy", optimizer=nn.SGD(model.parameters(), lr=0.1),
+                     epochs=2, progress=False, compiled=True)
+    assert not history.compiled and "class index" in history.not_compiled_because
+    assert len(history) == 2
+    default = nn.fit(model, X, y, loss="softmax_cross_entropy", optimizer=nn.SGD(model.parameters(), lr=0.1),
+                     epochs=1, progress=False)
+    assert not default.compiled
+
+
+def test_a_callable_loss_is_compiled_only_when_asked():
+    X, y = nn.data.tutorial()
+
+    def loss(preds, targets):
+        return nn.mse(preds, targets) * 2
+
+    model = nn.tutorial_network()
+    default = nn.fit(model, X, y, loss=loss, optimizer=nn.SGD(model.parameters(), lr=1.0), epochs=3,
+                     progress=False)
+    asked = nn.fit(model, X, y, loss=loss, optimizer=nn.SGD(model.parameters(), lr=1.0), epochs=3,
+                   progress=False, compiled=True)
+    assert not default.compiled and asked.compiled
+    with pytest.raises(TypeError, match="compiled must be True, False or None"):
+        nn.fit(model, X, y, loss=loss, optimizer=nn.SGD(model.parameters(), lr=1.0), compiled="yes")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,12 @@ def example_loss(model: nn.MLP, x: np.ndarray, target: float) -> Value:
     return loss
 
 
+def speed_line(history: nn.History, seconds: float) -> str:
+    """``'1500 steps in 0.21 s (0.14 ms a step, compiled)'``: what fit ran and how fast."""
+    how = "compiled" if history.compiled else "uncompiled"
+    return f"{len(history)} steps in {seconds:.2f} s ({1e3 * seconds / len(history):.3g} ms a step, {how})"
+
+
 def run(args: argparse.Namespace) -> int:
     """Train, print the table of predictions, and write the files a learner looks at."""
     if args.iterations < 1:
@@ -34,10 +41,12 @@ def run(args: argparse.Namespace) -> int:
     X, y = nn.data.tutorial()
     model = nn.tutorial_network(seed=args.seed)
     print(f"the tutorial's network: {model!r}, {len(model.parameters())} weights, seed {args.seed}")
+    start = time.perf_counter()
     history = nn.fit(
         model, X, y, loss="sum_of_squares", optimizer=nn.SGD(model.parameters(), lr=1.0),
         epochs=args.iterations, progress=not args.no_progress, desc="training", accuracy=None,
     )
+    print(speed_line(history, time.perf_counter() - start))
     pred = nn.predict(model, X)
     print()
     print("  inputs      target  prediction")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import time
 
 import numpy as np
 
 from chainrule import nn, viz
 
 from .common import UsageError, out_dir
+from .demo import speed_line
 
 DATASETS = ("moons", "circles", "spiral", "blobs", "tutorial")
 
@@ -56,8 +58,10 @@ def run(args: argparse.Namespace) -> int:
     opt = nn.Adam(params, lr=args.lr) if args.optimizer == "adam" else nn.SGD(params, lr=args.lr)
     print(f"{model!r} on {args.data} ({len(X)} points, {classes} classes), {loss} loss, "
           f"{args.optimizer} lr={args.lr}, {len(params)} parameters")
+    start = time.perf_counter()
     history = nn.fit(model, X, target, loss=loss, optimizer=opt, epochs=args.steps,
                      progress=not args.no_progress, seed=args.seed, desc=args.data)
+    print(speed_line(history, time.perf_counter() - start))
     folder = out_dir(args.out)
     accuracy = f", accuracy {history.accuracy[-1]:.1%}" if history.accuracy else ""
     print(f"final loss {history.loss[-1]:.6f}{accuracy} after {len(history)} steps")
