@@ -1,22 +1,94 @@
-"""The tutorial notebook runs top to bottom in a real kernel; its cells assert what they teach."""
+"""The course notebooks run top to bottom in a real kernel; their cells assert what they teach,
+and their exercises' checks accept answers computed here independently and refuse wrong ones."""
 
+from __future__ import annotations
+
+import math
 from pathlib import Path
 
 import nbclient
 import nbformat
+import numpy as np
+import pytest
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "tutorial.ipynb"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+COURSE = ["tutorial.ipynb", "chain-rule-neuron.ipynb"]
 
 
-def test_tutorial_notebook_runs_without_errors(tmp_path):
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+def execute(name: str, answers: dict[int, float], tmp_path: Path):
+    """Run the notebook with ``answer_k = None`` replaced by the given numbers; all its outputs."""
+    nb = nbformat.read(EXAMPLES / name, as_version=4)
+    for cell in nb.cells:
+        for k, value in answers.items():
+            if cell.cell_type == "code" and f"answer_{k} = None" in cell.source:
+                cell.source = cell.source.replace(f"answer_{k} = None", f"answer_{k} = {value!r}")
     client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
                                      resources={"metadata": {"path": str(tmp_path)}})
     client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
-    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    return outputs
+
+
+def printed(outputs) -> str:
+    return "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+
+
+def images(outputs) -> list:
+    return [o for o in outputs if "image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {})]
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def tutorial_answers() -> dict[int, float]:
+    """The exercises of tutorial.ipynb worked with the tutorial's own numpy formulas."""
+    np.random.seed(1)
+    w1, w2 = np.random.rand(3, 4), np.random.rand(4, 1)
+    X = np.array([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=float)
+    y = np.array([[0], [1], [1], [0]], dtype=float)
+    h = sigmoid(X[1] @ w1)
+    o = float(sigmoid(h @ w2)[0])
+    dl_do = -2 * (1 - o)
+    layer1 = sigmoid(X @ w1)
+    out = sigmoid(layer1 @ w2)
+    d_weights1 = X.T @ (((2 * (y - out) * out * (1 - out)) @ w2.T) * layer1 * (1 - layer1))
+    return {1: dl_do, 2: dl_do * o * (1 - o) * h[2], 3: w1[2, 0] + d_weights1[2, 0]}
+
+
+def test_tutorial_notebook_runs_and_checks_its_exercises(tmp_path):
+    outputs = execute("tutorial.ipynb", tutorial_answers(), tmp_path)
+    text = printed(outputs)
     assert "the engine's gradients equal the tutorial's d_weights" in text
-    images = [o for o in outputs if "image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {})]
-    assert len(images) >= 4  # the example graph, the loss curve, the neuron view, the moons boundary
+    assert "exercise 1: right" in text and "exercise 2: right" in text and "exercise 3: right" in text
+    assert len(images(outputs)) >= 4  # the example graph, the loss curve, the neuron view, the moons boundary
     assert (tmp_path / "tutorial-loss.png").exists() and (tmp_path / "moons.png").exists()
+
+
+def test_neuron_notebook_runs_and_checks_its_exercises(tmp_path):
+    t = math.tanh(2 * -3 + 0 * 1 + 4)
+    s = 1 / (1 + math.exp(-(1.5 * -0.5 + 0.25)))
+    right = {1: (1 - t * t) * 2, 2: 2 * -1.5 + 1, 3: s * (1 - s) * 1.5}
+    outputs = execute("chain-rule-neuron.ipynb", {1: right[1], 2: right[2] + 1, 3: right[3]}, tmp_path)
+    text = printed(outputs)
+    assert "exercise 1: right" in text and "exercise 3: right" in text
+    assert "exercise 2: not yet" in text and "exercise 2: right" not in text
+    assert "x1.grad  by hand -1.500000   engine -1.500000" in text
+    assert len(images(outputs)) >= 2  # the graph before and after backward
+    pages = [o for o in outputs if 'class="chainrule-practice"' in o.get("data", {}).get("text/html", "")]
+    assert len(pages) == 1  # the practice exercise, inline
+
+
+@pytest.mark.parametrize("name", COURSE)
+def test_course_notebooks_are_committed_with_outputs(name):
+    nb = nbformat.read(EXAMPLES / name, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code), "run the notebook before committing it"
+    assert "What you will be able to do" in "".join(c.source for c in nb.cells[:3])
+    outputs = [o for c in code for o in c.outputs]
+    assert images(outputs), "GitHub shows the pictures from the committed outputs"
+    assert not [o for o in outputs if o.output_type == "error"]
+    # the exercises are left for the learner: committed unanswered, 2 or 3 of them
+    unanswered = printed(outputs).count("not answered yet")
+    assert 2 <= unanswered <= 3 and ": right" not in printed(outputs)
