@@ -47,6 +47,8 @@ def test_bad_arguments():
         practice_html("neuron", ask="every")
     with pytest.raises(ValueError, match="more than max_nodes=5"):
         practice_html("neuron", max_nodes=5)
+    with pytest.raises(ValueError, match="no operation to practise on"):
+        practice_html(Value(2.0, label="x"))
     with pytest.raises(TypeError, match="path"):
         write_practice("neuron", 3)
 

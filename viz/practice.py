@@ -102,6 +102,9 @@ def practice_html(root: Value | str, *, ask: str = "both", digits: int = 4, rank
     check_text(title, "title", WHO, none=True)
     check_count(max_nodes, "max_nodes", WHO, none=True)
     ex = exercise(root, ask, digits)
+    if not ex.questions:
+        raise ValueError(f"{WHO}: the graph of {ex.trace.names[-1]} has no operation to practise on "
+                         "(root is a leaf, or every operand is a constant)")
     if max_nodes is not None and len(ex.trace.nodes) > max_nodes:
         raise ValueError(f"{WHO}: the graph has {len(ex.trace.nodes)} nodes, more than "
                          f"max_nodes={max_nodes}; practise on a smaller graph, or pass max_nodes=None")
