@@ -2,12 +2,14 @@
 
 The walk recurses a bounded number of levels (fast) and continues on an explicit stack
 (unbounded), so a graph a million nodes deep works from any call depth, and the
-interpreter's recursion limit is restored as the user set it.
+interpreter's recursion limit is restored as the user set it, also when several threads
+walk graphs at once.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterable, Sequence
 
 from . import mode
@@ -21,23 +23,48 @@ RECURSION_DEPTH = 1000
 takes over. Recursion is about a third faster on wide graphs; the stack has no depth limit."""
 
 
+_raise_lock = threading.Lock()
+_walkers = 0  # topo_order calls running, in all threads
+_user_limit = 0  # the recursion limit before the first of them raised it
+
+
+def _enter() -> None:
+    """Raise the recursion limit for the first walk; later overlapping walks share it (the
+    limit is one number for the process, but each thread's depth is checked on its own)."""
+    global _walkers, _user_limit
+    with _raise_lock:
+        if _walkers == 0:
+            _user_limit = sys.getrecursionlimit()
+            sys.setrecursionlimit(_user_limit + RECURSION_DEPTH + 50)
+        _walkers += 1
+
+
+def _leave() -> None:
+    """The last walk to finish restores the limit the user had set."""
+    global _walkers
+    with _raise_lock:
+        _walkers -= 1
+        if _walkers == 0:
+            sys.setrecursionlimit(_user_limit)
+
+
 def topo_order(*roots: Value) -> list[Value]:
     """Every node reachable from ``roots``, each one after all of its operands.
 
     Depth-first, operands in order, so the result is the same on every run. Works at any
-    depth and from any call depth; the recursion limit is restored before returning.
+    depth, from any call depth and from several threads at once; the recursion limit is
+    restored when the last walk returns.
     """
     order: list[Value] = []
     seen: set[Value] = set()
-    limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(limit + RECURSION_DEPTH + 50)
+    _enter()
     try:
         for root in roots:
             if root not in seen:
                 seen.add(root)
                 _visit(root, seen, order, RECURSION_DEPTH)
     finally:
-        sys.setrecursionlimit(limit)
+        _leave()
     return order
 
 
@@ -91,7 +118,7 @@ def _local(node: Value, create_graph: bool = False) -> tuple:
         if not create_graph:
             return node.local_grads()
         b = node._b
-        return node._rule.local(node._a, node._p if b is None else b, node)
+        return node._rule.local_grads(node._a, node._p if b is None else b, node)
     except (ArithmeticError, ValueError) as err:
         raise _context(node, err) from err
 

@@ -12,10 +12,10 @@ import math
 
 __all__ = [
     "OpError", "exp", "log", "sqrt", "sigmoid", "softplus", "sign", "div", "power", "rpower",
-    "exponent_log", "tanh", "sin", "cos",
+    "exponent_log", "power_slope", "tanh", "sin", "cos",
 ]
 
-tanh, sin, cos = math.tanh, math.sin, math.cos
+tanh = math.tanh
 
 
 class OpError(ValueError):
@@ -74,6 +74,20 @@ def sqrt(x: float) -> float:
     return math.sqrt(x)
 
 
+def sin(x: float) -> float:
+    """Sine (radians); OpError for an infinite operand, which has none."""
+    if math.isinf(x):
+        raise OpError(f"sin({_fmt(x)}): sin needs a finite operand")
+    return math.sin(x)
+
+
+def cos(x: float) -> float:
+    """Cosine (radians); OpError for an infinite operand, which has none."""
+    if math.isinf(x):
+        raise OpError(f"cos({_fmt(x)}): cos needs a finite operand")
+    return math.cos(x)
+
+
 def sigmoid(x: float) -> float:
     """1 / (1 + e ** -x), in the branch where exp cannot overflow."""
     if x >= 0:
@@ -90,6 +104,19 @@ def softplus(x: float) -> float:
 def sign(x: float) -> float:
     """1.0, -1.0 or 0.0."""
     return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+
+
+def power_slope(a: float, e: float) -> float:
+    """d(a ** e)/da = e * a ** (e - 1): 0 when e == 0 (a ** 0 is constant in a), and +-inf
+    where the power overflows a float, as ``1 / a`` does (PyTorch gives the same); at a == 0
+    with e < 1 it raises ZeroDivisionError, as ``1 / 0`` does."""
+    if e == 0:
+        return 0.0
+    try:
+        return e * a ** (e - 1)
+    except OverflowError:
+        odd = (e - 1) == int(e - 1) and int(e - 1) % 2 == 1
+        return e * (-math.inf if a < 0 and odd else math.inf)
 
 
 def exponent_log(a: float) -> float:

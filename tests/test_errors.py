@@ -160,12 +160,14 @@ def test_negative_base_to_a_non_finite_power_names_the_op(p):
         Value(-2.0) ** p
 
 
-def test_value_exponent_at_zero_zero_is_singular_and_says_where():
-    # b * a**(b-1) at a = b = 0 is 0 * inf: unlike a ** 0 (a constant exponent, slope 0), the
-    # slope depends on how b approaches 0, so backward names the node instead of guessing
+def test_value_exponent_at_zero_zero_gives_pytorchs_answer():
+    # PyTorch: 0 ** 0 = 1 with gradients (0, 0). In a, b * a**(b-1) at b = 0 is the slope of
+    # the constant a ** 0; in b, out * log(a) takes log(a)'s limit 0 at a = 0, as for b > 0.
     a, b = Value(0.0), Value(0.0)
-    with pytest.raises(ZeroDivisionError, match=r"backward through the '\*\*' node"):
-        (a ** b).backward()
+    c = a ** b
+    c.backward()
+    assert (c.data, a.grad, b.grad) == (1.0, 0.0, 0.0)
+    assert autograd.grad(a ** b, [a, b]) == [0.0, 0.0]
 
 
 def test_comparison_with_an_array_is_left_to_numpy():

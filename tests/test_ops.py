@@ -189,11 +189,11 @@ def test_rule_formula_text_matches_sympy(case: OpCase, data):
     xs = _leaves(point)
     out = case.apply(*xs)
     rule = out.rule
-    assert len(rule.formula) == rule.arity and rule.math
+    assert len(rule.local) == rule.arity and rule.math
     names = dict(FORMULA_NAMES, out=out.data, a=out._prev[0].data, p=case.param)
     if rule.arity == 2:
         names["b"] = out._prev[1].data
-    for operand, text in zip(out._prev, rule.formula):
+    for operand, text in zip(out._prev, rule.local):
         if operand.is_constant:
             continue
         i = next(k for k, x in enumerate(xs) if x is operand)

@@ -121,6 +121,6 @@ def trace(root: Value, seed: float = 1.0) -> Trace:
             before = grads[c]
             grads[c] = before + contribution
             counts[c] += 1
-            steps.append(Step(i, slot, c, node.rule.formula[slot], local, upstream,
+            steps.append(Step(i, slot, c, node.rule.local[slot], local, upstream,
                               contribution, before, grads[c], counts[c]))
     return Trace(nodes, node_names(nodes), steps, grads)

@@ -42,7 +42,7 @@ class GraphTooLarge(UserWarning):
 
 
 def _edge_text(v: Value, e: Edge, flow_text: bool) -> str:
-    rule = rule_text(v.rule.formula[e.slot], {"p": fmt(v._p)} if v._p is not None else {})
+    rule = rule_text(v.rule.local[e.slot], {"p": fmt(v._p)} if v._p is not None else {})
     local = fmt(e.local)
     text = f"∂/∂{'ab'[e.slot]} = {derivative_text(rule, local)}"
     if flow_text and e.flow is not None:

@@ -35,8 +35,8 @@ class OpText:
 @cache
 def op_text(rule: Rule) -> OpText | None:
     """The rule's text, or None when the rule has none to compile (an op written as a function)."""
-    forward = getattr(rule, "value", None)
-    derivatives = getattr(rule, "runs", None)
+    forward = rule.out
+    derivatives = rule.local_code
     if not isinstance(forward, str) or not derivatives or not all(isinstance(d, str) for d in derivatives):
         return None
     return OpText(rule.name, rule.arity, forward, tuple(derivatives), bool(rule.log_at_zero))

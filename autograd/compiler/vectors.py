@@ -41,6 +41,16 @@ def softplus(x: Any) -> Any:
     return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
 
 
+def power_slope(a: Any, e: Any) -> Any:
+    """e * a ** (e - 1), 0 where e == 0 and +-inf where the power overflows (floats.power_slope)."""
+    a, e = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(e, dtype=float))
+    live = e != 0
+    powered = np.zeros(a.shape)
+    with np.errstate(over="ignore"):  # an overflowing slope is +-inf, as 1 / a gives
+        np.power(a, e - 1, out=powered, where=live)
+    return np.where(live, e * powered, 0.0)
+
+
 def exponent_log(a: Any) -> Any:
     """log(a), 0 where a == 0 (the limit of out * log(a)); a negative a raises."""
     a = np.asarray(a, dtype=float)
@@ -53,5 +63,6 @@ NAMES: dict[str, Any] = {
     "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "tanh": np.tanh, "sin": np.sin, "cos": np.cos,
     "sign": np.sign, "abs": np.abs, "where": np.where, "sigmoid": sigmoid, "softplus": softplus,
     "div": div, "power": power, "rpower": rpower, "exponent_log": exponent_log,
+    "power_slope": power_slope,
 }
 """The names rule text may use, bound to numpy functions (plus ``where`` for ``x if c else y``)."""
