@@ -44,7 +44,7 @@ def _resolve(root: Value | str) -> Value:
 def _edge_label(ex: Exercise, node: int, slot: int) -> str:
     """What an edge shows once its local derivative is known: ``∂/∂a = 1 - out**2 = 0.5``."""
     v = ex.trace.nodes[node]
-    rule = rule_text(v.rule.formula[slot], {"p": ex.show(v._p)} if v._p is not None else {})
+    rule = rule_text(v.rule.local[slot], {"p": ex.show(v._p)} if v._p is not None else {})
     local = next(s.local for s in ex.trace.steps_of(node) if s.slot == slot)
     return f"∂/∂{'ab'[slot]} = {derivative_text(rule, ex.show(local))}"
 
