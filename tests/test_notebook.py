@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-COURSE = ["tutorial.ipynb", "chain-rule-neuron.ipynb"]
+COURSE = ["tutorial.ipynb", "chain-rule-neuron.ipynb", "batch-compile.ipynb"]
 
 
 def execute(name: str, answers: dict[int, float], tmp_path: Path):
@@ -54,11 +54,14 @@ def tutorial_answers() -> dict[int, float]:
     layer1 = sigmoid(X @ w1)
     out = sigmoid(layer1 @ w2)
     d_weights1 = X.T @ (((2 * (y - out) * out * (1 - out)) @ w2.T) * layer1 * (1 - layer1))
-    return {1: dl_do, 2: dl_do * o * (1 - o) * h[2], 3: w1[2, 0] + d_weights1[2, 0]}
+    d_weights2 = layer1.T @ (2 * (y - out) * out * (1 - out))
+    return {1: dl_do, 2: dl_do * o * (1 - o) * h[2], 3: w1[2, 0] + d_weights1[2, 0],
+            "batch w.0": -d_weights2[0, 0], "batch w.3": -d_weights2[3, 0]}
 
 
 def test_tutorial_notebook_runs_and_checks_its_exercises(tmp_path):
-    outputs = execute("tutorial.ipynb", tutorial_answers(), tmp_path)
+    right = tutorial_answers()
+    outputs = execute("tutorial.ipynb", {k: right[k] for k in (1, 2, 3)}, tmp_path)
     text = printed(outputs)
     assert "the engine's gradients equal the tutorial's d_weights" in text
     assert "exercise 1: right" in text and "exercise 2: right" in text and "exercise 3: right" in text
@@ -78,6 +81,20 @@ def test_neuron_notebook_runs_and_checks_its_exercises(tmp_path):
     assert len(images(outputs)) >= 2  # the graph before and after backward
     pages = [o for o in outputs if 'class="chainrule-practice"' in o.get("data", {}).get("text/html", "")]
     assert len(pages) == 1  # the practice exercise, inline
+
+
+def test_batch_notebook_runs_and_checks_its_exercises(tmp_path):
+    right = tutorial_answers()
+    # one recording per distinct batch shape: 4, 2 and 3 rows; the mean divides by the 4 rows
+    answers = {1: right["batch w.0"], 2: 3, 3: right["batch w.3"]}  # 3: forgot to divide
+    outputs = execute("batch-compile.ipynb", answers, tmp_path)
+    text = printed(outputs)
+    assert "exercise 1: right" in text and "exercise 2: right" in text
+    assert "exercise 3: not yet" in text
+    assert "largest difference from the engine's gradients" in text and "compiled: True" in text
+    assert len(images(outputs)) >= 3  # one sample, the batch by neuron, the trained network
+    outputs = execute("batch-compile.ipynb", {3: right["batch w.3"] / 4}, tmp_path)
+    assert "exercise 3: right" in printed(outputs)
 
 
 @pytest.mark.parametrize("name", COURSE)
