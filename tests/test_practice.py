@@ -113,7 +113,7 @@ def test_expected_answers_match_central_differences(program):
     # every reachable non-constant node but the root has its grad asked, every edge its slope
     grads = {it.node for it in ex.items if it.kind == "grad"}
     assert len(grads) == len(ex.trace.nodes) - 1
-    assert sum(it.kind == "local" for it in ex.items) == len(ex.trace.steps)
+    assert sum(it.kind == "local" for it in ex.items) == len(ex.trace.edges)
 
 
 def test_items_come_in_backward_order_grad_before_the_nodes_edges():

@@ -99,7 +99,7 @@ def test_standalone_neuron_and_layer():
 
 
 def test_parameter_naming_rule():
-    from chainrule.viz.style import looks_like_parameter
+    from chainrule.viz.names import looks_like_parameter
 
     assert looks_like_parameter("layers.0.neurons.3.w.1") and looks_like_parameter("neuron.b")
     assert not any(map(looks_like_parameter, ["b", "w", "w.1", "x.0", "layers.0.neurons.3", "web"]))

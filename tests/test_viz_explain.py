@@ -8,7 +8,7 @@ from test_viz_support import small_expression, tutorial_by_hand
 
 from chainrule.autograd import Value, topo_order
 from chainrule.viz import explain
-from chainrule.viz.flow import trace
+from chainrule.viz.trace import trace
 
 NUM = r"(-?(?:\d+(?:\.\d*)?(?:e[+-]?\d+)?|inf|nan))"
 LINE = re.compile(
@@ -106,7 +106,7 @@ RULE_NAMES = {"log": math.log, "exp": math.exp, "sin": math.sin, "cos": math.cos
 def test_every_op_rule_text_evaluates_to_its_local_derivative():
     x, y = Value(0.7, label="x"), Value(1.3, label="y")
     terms = [x + y, x - y, x * y, x / y, x ** y, -x, x ** 3, 2 ** x, x.exp(), y.log(), y.sqrt(),
-             x.tanh(), x.sigmoid(), x.relu(), (-x).leaky_relu(0.1), x.abs(), x.sin(), x.cos(), x.softplus()]
+             x.tanh(), x.sigmoid(), x.relu(), (-y).leaky_relu(0.1), x.abs(), x.sin(), x.cos(), x.softplus()]
     out = terms[0]
     for t in terms[1:]:
         out = out + t
@@ -119,6 +119,10 @@ def test_every_op_rule_text_evaluates_to_its_local_derivative():
     # each printed rule, with the printed names standing for their data, gives the printed value
     env = dict(RULE_NAMES)
     env.update({name: v.data for name, v in zip(t.names, t.nodes) if name.isidentifier()})
+    # unlabelled values are named by their expression (tanh(x), (x*y)), which evaluates too
+    env.update({"tanh": math.tanh, "sqrt": math.sqrt, "relu": lambda v: max(v, 0.0),
+                "leaky_relu": lambda v: v if v > 0 else 0.1 * v,
+                "softplus": lambda v: math.log1p(math.exp(v))})
     for line in text.splitlines()[1:-1]:
         m = LINE.match(line)
         rule = m.group(6).rsplit(" = ", 1)[0]

@@ -9,7 +9,7 @@ from test_viz_stepper import ARGS, CHROMIUM
 
 from chainrule.autograd import Value
 from chainrule.viz import Practice, exercise, lesson, practice, practice_html, write_practice
-from chainrule.viz.style import flow_colour
+from chainrule.viz.style import contribution_colour
 
 
 def test_page_is_self_contained_and_has_no_ids(tmp_path):
@@ -113,7 +113,7 @@ def test_all_right_reaches_a_full_score_and_colours_the_graph(browser, tmp_path)
     page, requests, errors = open_page(browser, path)
     play = Play(page)
     first = ex.questions[0]
-    assert play.label(target(first)) == "∂/∂a = ?" and play.state()["question"] == "1"
+    assert play.label(target(first)) == "∂o/∂n = ?" and play.state()["question"] == "1"
     assert play.label(f"v{len(ex.trace.nodes) - 1}") == "grad 1"  # the root's seed is given
     for k, q in enumerate(ex.questions):
         # typed as a learner would: the rounded number the page shows
@@ -122,8 +122,9 @@ def test_all_right_reaches_a_full_score_and_colours_the_graph(browser, tmp_path)
         assert play.label(target(q)).endswith(ex.show(q.expected))
     s = play.state()
     assert s["finished"] == "1" and s["score"] == "18" and "a full score" in s["prompt"]
-    for step in ex.trace.steps:  # coloured as draw_graph colours it
-        assert play.stroke(f"e{step.node}_{step.slot}").lower() == flow_colour(step.contribution).lower()
+    for step in ex.trace.edges:  # coloured as draw_graph colours it
+        want = contribution_colour(step.contribution).lower()
+        assert play.stroke(f"e{step.node}_{step.slot}").lower() == want
     assert errors == []
     assert requests == [path.as_uri()]  # nothing fetched from anywhere
     page.close()
@@ -139,7 +140,7 @@ def test_wrong_answer_is_refused_then_reveal_and_skip(browser, tmp_path):
     s = play.state()
     assert s["question"] == "1" and s["score"] == "0"
     assert "used the input where the rule uses the output" in s["feedback"]
-    assert play.label(target(ex.questions[0])) == "∂/∂a = ?"
+    assert play.label(target(ex.questions[0])) == "∂o/∂n = ?"
     play.answer("seven")
     assert "not a number" in play.state()["feedback"] and play.state()["question"] == "1"
     play.click("hint")
@@ -147,7 +148,7 @@ def test_wrong_answer_is_refused_then_reveal_and_skip(browser, tmp_path):
     play.click("reveal")
     s = play.state()
     assert s["question"] == "2" and s["score"] == "0" and "revealed: ∂o/∂n = 1 - o**2 = 0.5" in s["feedback"]
-    assert play.label(target(ex.questions[0])) == "∂/∂a = 1 - out**2 = 0.5"
+    assert play.label(target(ex.questions[0])) == "∂o/∂n = 1 - o**2 = 0.5"
     play.click("skip")
     s = play.state()
     assert s["question"] == "3" and "skipped" in s["feedback"]
@@ -191,7 +192,7 @@ def test_grad_mode_shows_the_local_derivatives(browser, tmp_path):
     ex = exercise(lesson("division"), "grad", 3)
     page, _, errors = open_page(browser, path)
     play = Play(page)
-    assert play.label("e3_1") == "∂/∂b = -out/b = -0.25"
+    assert play.label("e3_1") == "∂q/∂b = -q/b = -0.25"
     for q in ex.questions:
         play.answer(ex.show(q.expected))
     assert play.state()["score"] == str(len(ex.questions)) == "3"

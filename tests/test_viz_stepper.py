@@ -10,8 +10,8 @@ from test_viz_support import small_expression
 
 from chainrule.autograd import Value, topo_order
 from chainrule.viz import stepper_html, write_stepper
-from chainrule.viz.flow import trace
 from chainrule.viz.stepper import frames
+from chainrule.viz.trace import trace
 
 # Debian's chromium; the names other platforms install it under, found on PATH
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p),
@@ -31,7 +31,7 @@ def test_frames_follow_backward_and_end_at_the_engine_grads():
     t = trace(o)
     fs = frames(t)
     assert list(t.backward_order()) == list(reversed(range(len(nodes))))
-    assert [s.node for s in t.steps] == sorted((s.node for s in t.steps), reverse=True)
+    assert [s.node for s in t.edges] == sorted((s.node for s in t.edges), reverse=True)
     assert [f["node"] for f in fs] == [f"v{i}" for i in reversed(range(len(nodes)))]
     shown = {}
     for f in fs:
@@ -160,7 +160,7 @@ def test_step_through_in_a_real_browser(browser, tmp_path):
     i = int(order[1][1:])
     assert sorted(active) == sorted([f"e{i}op"] + [f"e{i}_{s}" for s in range(len(nodes[i]._prev))])
     after = grads()
-    for s in t.steps_of(i):
+    for s in t.edges_of(i):
         if not nodes[s.child].is_constant:
             assert math.isclose(last_number(after[f"v{s.child}"]), s.total, rel_tol=1e-3)
     assert "×" in page.text_content("#arith")

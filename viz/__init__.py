@@ -2,7 +2,7 @@
 
 - :func:`draw_dot`: the lecture's graph (label | data | grad per value, op nodes).
 - :func:`draw_graph`: the same graph with local derivatives and contributions on edges,
-  gradient flow by colour and width, nn modules as clusters or collapsed neurons.
+  contributions by colour and width, nn modules as clusters or collapsed neurons.
 - :func:`explain`: the backward pass as text, one line per edge.
 - :func:`write_stepper`: a self-contained HTML page stepping through backward.
 - :func:`write_practice`, :func:`practice`: the backward pass as an exercise, on a page or

@@ -13,12 +13,11 @@ An output whose label was changed by hand is found from its parameters instead (
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from chainrule.autograd import Value
 
-from .style import module_of
+from .names import layer_of, module_of
 
 __all__ = ["Cluster", "LayerCall", "find_clusters", "layer_calls"]
 
@@ -163,9 +162,6 @@ def _unlabelled_outputs(nodes: list[Value], index: dict[Value, int], outputs: se
     return found
 
 
-_NEURON = re.compile(r"^(?:(.*)\.)?neurons\.\d+$")
-
-
 def layer_calls(nodes: list[Value], clusters: list[Cluster]) -> list[LayerCall]:
     """Neuron clusters grouped into layer calls: same layer name and the same inputs.
 
@@ -183,10 +179,9 @@ def layer_calls(nodes: list[Value], clusters: list[Cluster]) -> list[LayerCall]:
                 consumers.setdefault(outputs[j], set()).add(owner.get(i, -1 - i))
     groups: dict[tuple, LayerCall] = {}
     for k, c in enumerate(clusters):
-        m = _NEURON.match(c.name)
-        if not m:
+        layer = layer_of(c.name)
+        if layer is None:
             continue
-        layer = m.group(1) or "layer"  # a Layer used on its own names its neurons neurons.<k>
         key = (layer, tuple(c.inputs) or tuple(sorted(consumers.get(k, ()))) or (k,))
         groups.setdefault(key, LayerCall(layer, [])).clusters.append(k)
     return list(groups.values())

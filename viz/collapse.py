@@ -2,64 +2,62 @@
 
 from __future__ import annotations
 
-from .clusters import Cluster
-from .layout import Builder, Layout, edge_attrs, grad_line, value_label
+from .drawing import Builder, edge_attrs, grad_line, value_label
+from .names import is_bias, short_name
 from .style import fmt, largest
+from .trace import TracedGraph, neuron_edge_id, neuron_id, node_id
 
 __all__ = ["neuron_view"]
 
 
-def neuron_view(lay: Layout, b: Builder, clusters: list[Cluster], edge_labels: bool) -> dict[int, int]:
+def neuron_view(t: TracedGraph, b: Builder, edge_labels: bool, unbalanced: set[int]) -> dict[int, int]:
     """One node per module call (``n<k>``) and the edges from its inputs.
 
     Returns the cluster of each node inside one; the caller draws the other nodes scalar by
     scalar, pointing edges from inside a module at the module's node.
     """
-    owner = {j: k for k, c in enumerate(clusters) for j in c.members}
-    index = {v: i for i, v in enumerate(lay.nodes)}
-    node_id = lambda j: f"n{owner[j]}" if j in owner else f"v{j}"
-    flows_to: dict[tuple[int, int], float] = {}   # (cluster, input) -> grad passed back
+    owner = t.owner()
+    source = lambda j: neuron_id(owner[j]) if j in owner else node_id(j)  # noqa: E731
+    passed: dict[tuple[int, int], float] = {}       # (cluster, input) -> contributions passed back
     weights: dict[tuple[int, int], list[int]] = {}  # (cluster, input) -> weight leaves
-    for e in lay.edges:
+    for e in t.edges:
         k = owner.get(e.node)
         if k is None or owner.get(e.child) == k:
             continue
-        if e.flow is not None:
-            flows_to[k, e.child] = flows_to.get((k, e.child), 0.0) + e.flow
-        user = lay.nodes[e.node]
+        if e.contribution is not None:
+            passed[k, e.child] = passed.get((k, e.child), 0.0) + e.contribution
+        user = t.values[e.node]
         partner = user._prev[1 - e.slot] if user._op == "*" else None  # w * x: x's weight
-        if partner is not None and lay.kinds[index[partner]] == "parameter":
-            weights.setdefault((k, e.child), []).append(index[partner])
-    wflows = [lay.nodes[w].grad for ws in weights.values() for w in ws] if lay.has_grad else []
-    big = largest(wflows)
-    into = lay.incoming()
-    for k, c in enumerate(clusters):
-        out = lay.nodes[c.output]
+        if partner is not None and t.kinds[t.index[partner]] == "parameter":
+            weights.setdefault((k, e.child), []).append(t.index[partner])
+    wgrads = [t.values[w].grad for ws in weights.values() for w in ws] if t.has_grad else []
+    big = largest(wgrads)
+    big_back = t.largest()
+    for k, c in enumerate(t.clusters):
+        out = t.values[c.output]
         rows = [f"data {fmt(out.data)}"]
-        bias = [p for p in c.params if lay.nodes[p].label.endswith(".b")]
-        if bias and lay.has_grad:
-            rows.append(f"∂b {fmt(lay.nodes[bias[0]].grad)}")
-        grad = grad_line(lay, c.output, [e for e in into.get(c.output, []) if e.node not in owner
-                                         or owner[e.node] != k])
+        bias = [p for p in c.params if is_bias(t.values[p].label)]
+        if bias and t.has_grad:
+            rows.append(f"∂b {fmt(t.values[bias[0]].grad)}")
+        grad = grad_line(t, c.output, [e for e in t.incoming(c.output) if owner.get(e.node) != k],
+                         unbalanced)
         # an output relabelled by hand (out.label = "out") keeps the name it was given
         title = c.name if out.label in ("", c.name) else f"{c.name} ({out.label})"
-        b.node(("n", k), f'\tn{k} [id="n{k}" label={value_label(title, rows, grad)} '
-                     f'shape=box style="rounded,filled" fillcolor="#EEF5E8" penwidth=1.5]\n')
+        b.node(("n", k), f'\t{neuron_id(k)} [id="{neuron_id(k)}" label={value_label(title, rows, grad)} '
+                         f'shape=box style="rounded,filled" fillcolor="#EEF5E8" penwidth=1.5]\n')
         for j in c.inputs:
             ws = weights.get((k, j), [])
-            flow = flows_to.get((k, j))
-            wgrad = sum(lay.nodes[w].grad for w in ws) if (ws and lay.has_grad) else None
+            back = passed.get((k, j))
+            wgrad = sum(t.values[w].grad for w in ws) if (ws and t.has_grad) else None
             lines = []
             for w in ws:
-                short = lay.nodes[w].label[len(c.name) + 1:]
-                lines.append(f"{short} = {fmt(lay.nodes[w].data)}"
-                             + (f", ∂{short} = {fmt(lay.nodes[w].grad)}" if lay.has_grad else ""))
-            if flow is not None:
-                lines.append(f"passes back {fmt(flow)}")
+                short = short_name(t.values[w].label, c.name)
+                lines.append(f"{short} = {fmt(t.values[w].data)}"
+                             + (f", ∂{short} = {fmt(t.values[w].grad)}" if t.has_grad else ""))
+            if back is not None:
+                lines.append(f"passes back {fmt(back)}")
             label = "\n".join(lines) if edge_labels and lines else None
-            shown = wgrad if ws else flow
-            b.edge(f'\t{node_id(j)} -> n{k} [id="e_n{k}_{j}" '
-                   f"{edge_attrs(shown, big if ws else lay.largest, label)}]\n")
+            shown = wgrad if ws else back
+            b.edge(f'\t{source(j)} -> {neuron_id(k)} [id="{neuron_edge_id(k, j)}" '
+                   f"{edge_attrs(shown, big if ws else big_back, label)}]\n")
     return owner
-
-

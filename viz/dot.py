@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from chainrule.autograd import Value, topo_order
+from chainrule.autograd import Value
 
 from .checks import check_rankdir, check_root, check_text
 from .escape import dot_quote, record_text
 from .render import Graph
+from .trace import node_id, op_id, trace
 
 __all__ = ["draw_dot"]
 
@@ -22,16 +23,14 @@ def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR") -> Graph:
     check_root(root, "draw_dot")
     check_rankdir(rankdir, "draw_dot")
     check_text(format, "format", "draw_dot")
-    nodes = topo_order(root)
-    index = {v: i for i, v in enumerate(nodes)}
+    t = trace(root, stored=True, grads=False, strict=False)
     g = Graph(name="chainrule", format=format, graph_attr={"rankdir": rankdir})
-    for i, v in enumerate(nodes):
+    for i, v in enumerate(t.values):
         label = f"{{ {record_text(v.label)} | data {v.data:.4f} | grad {v.grad:.4f} }}"
-        g.body.append(f"\tv{i} [label={dot_quote(label)} shape=record]\n")
+        g.body.append(f"\t{node_id(i)} [label={dot_quote(label)} shape=record]\n")
         if not v.is_leaf:
-            g.body.append(f"\tv{i}op [label={dot_quote(record_text(v._op))}]\n")
-            g.body.append(f"\tv{i}op -> v{i}\n")
-    for i, v in enumerate(nodes):
-        for child in v._prev:
-            g.body.append(f"\tv{index[child]} -> v{i}op\n")
+            g.body.append(f"\t{op_id(i)} [label={dot_quote(record_text(v._op))}]\n")
+            g.body.append(f"\t{op_id(i)} -> {node_id(i)}\n")
+    for e in sorted(t.edges, key=lambda e: (e.node, e.slot)):
+        g.body.append(f"\t{node_id(e.child)} -> {op_id(e.node)}\n")
     return g

@@ -1,11 +1,12 @@
 """The backward pass as an exercise: the questions, their answers and the usual mistakes.
 
-``exercise(root)`` turns :func:`viz.flow.trace` into a list of :class:`Item` in backward
-order: for each node, first its gradient (the sum of the contributions that reach it), then
-the local derivative of each of its edges. Every expected answer is a number the engine
-computed (``trace`` reads ``local_grads()`` and replays ``backward``); the practice page
-(:mod:`viz.practice`) and ``chainrule practice`` both ask these items and check answers with
-:meth:`Item.check`, so the browser and the terminal agree.
+``exercise(root)`` turns the traced graph (:func:`viz.trace.trace`) into a list of
+:class:`Item` in backward order: for each node, first its gradient (the sum of the
+contributions that reach it), then the local derivative of each of its edges. Every
+expected answer is a number the engine computed (``trace`` reads ``local_grads()`` and
+replays ``backward``); the practice page (:mod:`viz.practice`) and ``chainrule practice``
+both ask these items and check answers with :meth:`Item.check`, so the browser and the
+terminal agree.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from dataclasses import dataclass, field
 from chainrule.autograd import Value
 
 from .checks import check_count, check_root
-from .flow import Trace, derivative_text, operand_names, rule_text, trace
 from .style import fmt
+from .trace import TracedGraph, derivative_text, grouped, rule_text, trace
 
 __all__ = ["ASK", "Item", "Exercise", "exercise", "parse_answer", "tolerance"]
 
@@ -64,7 +65,7 @@ class Item:
 class Exercise:
     """The items of ``trace`` in the order they are asked, and how numbers are shown."""
 
-    trace: Trace
+    trace: TracedGraph
     ask: str
     digits: int
     items: list[Item]
@@ -242,14 +243,6 @@ def _keep(found: list[tuple[float, str]], expected: float, tol: float) -> tuple[
     return tuple(out)
 
 
-_SIMPLE = re.compile(r"[\w.]+|\(.*\)")
-
-
-def _group(name: str) -> str:
-    """A name that reads as one term in a formula: ``(x1*w1 + x2*w2)``, ``w1``, ``(2)``."""
-    return name if _SIMPLE.fullmatch(name) else f"({name})"
-
-
 def exercise(root: Value, ask: str = "both", digits: int = 4) -> Exercise:
     """The backward pass of ``root`` as an exercise (see the module docstring).
 
@@ -265,13 +258,8 @@ def exercise(root: Value, ask: str = "both", digits: int = 4) -> Exercise:
     if digits > MAX_DIGITS:
         raise ValueError(f"exercise(digits={digits}): digits must be at most {MAX_DIGITS}")
     t = trace(root)
-    index = {v: i for i, v in enumerate(t.nodes)}
-    t = Trace(t.nodes, [_group(n) for n in t.names], t.steps, t.grads)
-    names = t.names
+    names = [grouped(n) for n in t.names]  # each name reads as one term in a formula
     show = lambda x: fmt(x, digits)  # noqa: E731 - one short local helper
-    into: dict[int, list] = {}
-    for s in t.steps:
-        into.setdefault(s.child, []).append(s)
     items: list[Item] = []
     last = len(t.nodes) - 1
     for i in t.backward_order():
@@ -279,21 +267,21 @@ def exercise(root: Value, ask: str = "both", digits: int = 4) -> Exercise:
         if v.is_constant:
             continue
         if i != last:
-            items.append(_grad_item(t, i, into.get(i, []), ask != "local", digits, show))
+            items.append(_grad_item(t, names, i, t.incoming(i), ask != "local", digits, show))
         if v.is_leaf:
             continue
-        words = operand_names(v, index, names)
+        words = t.words(i)
         twice = len(v._prev) == 2 and v._prev[0] is v._prev[1]
-        for s in t.steps_of(i):
+        for s in t.edges_of(i):
             if t.nodes[s.child].is_constant:
                 continue  # a constant's slope is never wanted, and it has no grad to ask
-            items.append(_local_item(t, v, s, words, twice, ask != "grad", digits, show))
+            items.append(_local_item(t, names, v, s, words, twice, ask != "grad", digits, show))
     return Exercise(t, ask, digits, items)
 
 
-def _local_item(t: Trace, v: Value, s, words: dict[str, str], twice: bool, asked: bool,
-                digits: int, show) -> Item:
-    out, child = t.names[s.node], t.names[s.child]
+def _local_item(t: TracedGraph, names: list[str], v: Value, s, words: dict[str, str], twice: bool,
+                asked: bool, digits: int, show) -> Item:
+    out, child = names[s.node], names[s.child]
     rule = rule_text(s.formula, words)
     which = f" (operand {s.slot + 1} of {out} = {rule_text(v.rule.math, words)})" if twice else ""
     prompt = (f"∂{out}/∂{child}{which}: the local derivative of {out} = "
@@ -311,10 +299,10 @@ def _local_item(t: Trace, v: Value, s, words: dict[str, str], twice: bool, asked
                 _keep(found, s.local, tol))
 
 
-def _grad_item(t: Trace, i: int, steps: list, asked: bool, digits: int, show) -> Item:
-    me = t.names[i]
+def _grad_item(t: TracedGraph, names: list[str], i: int, steps: list, asked: bool, digits: int, show) -> Item:
+    me = names[i]
     g = t.grads[i]
-    terms = " + ".join(f"{t.names[s.node]}.grad × ∂{t.names[s.node]}/∂{me}" for s in steps)
+    terms = " + ".join(f"{names[s.node]}.grad × ∂{names[s.node]}/∂{me}" for s in steps)
     numbers = " + ".join(f"{show(s.upstream)} × {show(s.local)}" for s in steps)
     if len(steps) > 1:
         prompt = f"{me}.grad: the sum of the {len(steps)} contributions that reach {me}"
@@ -328,10 +316,10 @@ def _grad_item(t: Trace, i: int, steps: list, asked: bool, digits: int, show) ->
     found: list[tuple[float, str]] = []
     if len(steps) > 1:
         for s in steps:
-            found.append((s.contribution, f"that is only the contribution through {t.names[s.node]}; "
+            found.append((s.contribution, f"that is only the contribution through {names[s.node]}; "
                                           f"{me} gets {len(steps)}: add them all"))
     for s in steps:
-        user = t.names[s.node]
+        user = names[s.node]
         found.append((s.upstream, f"multiply {user}.grad by the local derivative ∂{user}/∂{me}"))
         found.append((s.local, f"that is the local derivative ∂{user}/∂{me}; multiply it by {user}.grad"))
     return Item("grad", i, None, None, asked, prompt, hint, answer, g, tol, _keep(found, g, tol))

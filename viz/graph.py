@@ -11,28 +11,26 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterable
 
-from chainrule.autograd import Value, topo_order
+from chainrule.autograd import Value
 
 from .checks import check_count, check_flag, check_rankdir, check_root, check_text
-from .clusters import Cluster, find_clusters
 from .collapse import neuron_view
-from .escape import dot_quote, record_text
-from .flow import derivative_text, rule_text
-from .layout import (
-    UNBALANCED_NOTE,
-    Builder,
-    Edge,
-    Layout,
-    analyse,
-    edge_attrs,
-    emit,
-    grad_line,
-    new_graph,
-    node_attrs,
-    value_label,
-)
+from .drawing import UNBALANCED_NOTE, Builder, edge_attrs, emit, grad_line, new_graph, node_attrs, value_label
+from .escape import dot_quote, printable, record_text
+from .names import short_name
 from .render import Graph
 from .style import ZERO, fmt
+from .trace import (
+    Edge,
+    TracedGraph,
+    derivative_text,
+    edge_id,
+    neuron_id,
+    node_id,
+    op_id,
+    result_edge_id,
+    trace,
+)
 
 __all__ = ["draw_graph", "GraphTooLarge"]
 
@@ -41,62 +39,68 @@ class GraphTooLarge(UserWarning):
     """The graph was too large to draw scalar by scalar, so it was simplified."""
 
 
-def _edge_text(v: Value, e: Edge, flow_text: bool) -> str:
-    rule = rule_text(v.rule.local[e.slot], {"p": fmt(v._p)} if v._p is not None else {})
-    local = fmt(e.local)
-    text = f"∂/∂{'ab'[e.slot]} = {derivative_text(rule, local)}"
-    if flow_text and e.flow is not None:
-        text += f"\n{fmt(v.grad)} × {local} = {fmt(e.flow)}"
+def view_names(t: TracedGraph, clustered: bool) -> list[str]:
+    """Names as a view shows them: inside a module's box without the module's prefix (``w.1``)."""
+    # a label's newlines are kept here: each view breaks its lines itself
+    names = [printable(v.label) if v.label else n for v, n in zip(t.values, t.names)]
+    if not clustered:
+        return names
+    home = {j: c.name for c in t.clusters for j in c.members}
+    return [short_name(n, home.get(i)) for i, n in enumerate(names)]
+
+
+def edge_text(t: TracedGraph, e: Edge, names: list[str], contribution: bool = True,
+              digits: int = 4) -> str:
+    """``∂out/∂c = rule = local`` in the operands' names, and ``upstream × local = contribution``."""
+    local = fmt(e.local, digits)
+    text = f"∂{names[e.node]}/∂{names[e.child]} = {derivative_text(t.rule(e, names), local)}"
+    if contribution and e.contribution is not None:
+        text += f"\n{fmt(e.upstream, digits)} × {local} = {fmt(e.contribution, digits)}"
     return text
 
 
-def scalar_view(lay: Layout, b: Builder, where: Callable[[int], object], keep: Callable[[int], bool],
-                node_id: Callable[[int], str], edge_labels: bool,
-                grad_text: Callable[[int, list[Edge]], str] | None = None,
-                clusters: list[Cluster] = (),
-                edge_text: Callable[[Value, Edge], str | None] | None = None,
-                digits: int = 4) -> None:
+def scalar_view(t: TracedGraph, b: Builder, where: Callable[[int], object], keep: Callable[[int], bool],
+                source_id: Callable[[int], str], edge_labels: bool, names: list[str],
+                unbalanced: set[int], grad_text: Callable[[int], str] | None = None,
+                label_of: Callable[[Edge], str | None] | None = None, digits: int = 4,
+                colours: bool = True) -> None:
     """Value and op nodes for every node ``keep`` accepts, and their operand edges.
 
-    Inside a module's box a parameter is titled by its name within the module (``w.1``).
-    ``grad_text`` and ``edge_text``, when given, replace the grad rows and edge labels (the
-    step-through and practice pages lay out the texts they will show later); ``digits``
-    are the significant digits of the data rows.
+    ``names`` title the nodes; ``grad_text`` and ``label_of``, when given, replace the grad
+    rows and edge labels (the step-through and practice pages lay out the texts they will
+    show later); ``digits`` are the significant digits of the data rows; without
+    ``colours`` no contribution is drawn on the edges.
     """
-    home = {j: c.name + "." for c in clusters for j in c.members}
-    short = lambda i: (lay.names[i][len(home[i]):] if i in home and lay.names[i].startswith(home[i])
-                       and len(lay.names[i]) > len(home[i]) else lay.names[i])
-    into = lay.incoming()
-    by_node: dict[int, list[Edge]] = {}
-    for e in lay.edges:
-        by_node.setdefault(e.node, []).append(e)
-    for i, v in enumerate(lay.nodes):
+    big = t.largest() if colours else 0.0
+    for i, v in enumerate(t.values):
         if not keep(i):
             continue
-        kind = lay.kinds[i]
+        kind = t.kinds[i]
         if kind == "constant":
-            b.node(where(i), f'\tv{i} [id="v{i}" label={dot_quote(fmt(v.data))} fontcolor="#606060" '
-                             f"fontsize=10 shape=plain]\n")
+            b.node(where(i), f'\t{node_id(i)} [id="{node_id(i)}" label={dot_quote(fmt(v.data))} '
+                             f'fontcolor="#606060" fontsize=10 shape=plain]\n')
         else:
-            grad = grad_text(i, into.get(i, [])) if grad_text else grad_line(lay, i, into.get(i, []))
-            title = short(i) + (" (output)" if kind == "output" else "")
+            grad = grad_text(i) if grad_text else grad_line(t, i, t.incoming(i), unbalanced)
+            title = names[i] + (" (output)" if kind == "output" else "")
             label = value_label(title, [f"data {fmt(v.data, digits)}"], grad)
-            b.node(where(i), f'\tv{i} [id="v{i}" label={label} {node_attrs(kind)}]\n')
+            b.node(where(i), f'\t{node_id(i)} [id="{node_id(i)}" label={label} {node_attrs(kind)}]\n')
         if v.is_leaf:
             continue
-        dead = lay.has_grad and all(e.local == 0 for e in by_node.get(i, []))
+        edges = t.edges_of(i)
+        dead = colours and t.has_grad and all(e.local == 0 for e in edges)
         fill = f' style=filled fillcolor="{ZERO}"' if dead else ""
-        b.node(where(i), f'\tv{i}op [id="v{i}op" label={dot_quote(record_text(v._op))} shape=ellipse '
-                         f"margin=0.02 fontsize=11{fill}]\n")
-        flow = v.grad if lay.has_grad else None
-        b.edge(f'\tv{i}op -> v{i} [id="e{i}op" {edge_attrs(flow, lay.largest, None)}]\n')
-        for e in by_node.get(i, []):
+        b.node(where(i), f'\t{op_id(i)} [id="{op_id(i)}" label={dot_quote(record_text(v._op))} '
+                         f"shape=ellipse margin=0.02 fontsize=11{fill}]\n")
+        up = v.grad if (colours and t.has_grad) else None
+        b.edge(f'\t{op_id(i)} -> {node_id(i)} [id="{result_edge_id(i)}" {edge_attrs(up, big, None)}]\n')
+        for e in edges:
             if not edge_labels:
                 label = None
             else:
-                label = edge_text(v, e) if edge_text else _edge_text(v, e, grad_text is None)
-            b.edge(f'\t{node_id(e.child)} -> v{i}op [id="e{i}_{e.slot}" '
-                   f"{edge_attrs(e.flow, lay.largest, label)}]\n")
+                label = label_of(e) if label_of else edge_text(t, e, names, grad_text is None)
+            shown = e.contribution if colours else None
+            b.edge(f'\t{source_id(e.child)} -> {op_id(i)} [id="{edge_id(i, e.slot)}" '
+                   f"{edge_attrs(shown, big, label)}]\n")
 
 
 def _check_params(params: Iterable[Value] | None) -> list[Value] | None:
@@ -133,7 +137,7 @@ def draw_graph(
     ``None`` collapses when the scalar view would exceed ``max_nodes`` nodes (value and op
     nodes), with a warning and a graph label saying so. ``params``: the parameters, if the
     label rule (a dotted name marks a parameter) does not fit. "backward not run" is read as
-    ``root.grad == 0``: grads then show as "no grad yet" and edges carry no flow.
+    ``root.grad == 0``: grads then show as "no grad yet" and edges carry no contributions.
     """
     check_root(root, "draw_graph")
     check_rankdir(rankdir, "draw_graph")
@@ -146,10 +150,9 @@ def draw_graph(
         raise ValueError(f"draw_graph(collapse={collapse!r}): use None (automatic), 'neuron' or False")
     check_count(max_nodes, "max_nodes", "draw_graph", none=True)
     params = _check_params(params)
-    nodes = topo_order(root)
-    found = find_clusters(nodes)
-    lay = analyse(root, params, grads, nodes, found)
-    size = len(nodes) + sum(1 for v in nodes if not v.is_leaf)
+    t = trace(root, params=params, stored=True, grads=grads, strict=False)
+    found = t.clusters
+    size = len(t.values) + sum(1 for v in t.values if not v.is_leaf)
     note = ""
     if collapse is None and max_nodes is not None and size > max_nodes:
         if found:
@@ -166,17 +169,19 @@ def draw_graph(
                          "(module outputs are labelled nodes whose name prefixes a parameter's label)")
     g = new_graph(rankdir, format)
     b = Builder()
+    unbalanced: set[int] = set()
     if collapse == "neuron":
-        owner = neuron_view(lay, b, found, edge_labels)
-        scalar_view(lay, b, lambda i: None, lambda i: i not in owner,
-                    lambda j: f"n{owner[j]}" if j in owner else f"v{j}", edge_labels)
-        emit(g, b, lay, found, "n")
+        owner = neuron_view(t, b, edge_labels, unbalanced)
+        scalar_view(t, b, lambda i: None, lambda i: i not in owner,
+                    lambda j: neuron_id(owner[j]) if j in owner else node_id(j), edge_labels, t.names,
+                    unbalanced)
+        emit(g, b, t, found, "n")
     else:
-        owner = {j: k for k, c in enumerate(found) for j in c.members} if clusters else {}
-        scalar_view(lay, b, lambda i: ("c", owner[i]) if i in owner else None, lambda i: True,
-                    lambda j: f"v{j}", edge_labels, clusters=found if clusters else [])
-        emit(g, b, lay, found if clusters else [], "c")
-    if lay.unbalanced:
+        owner = t.owner() if clusters else {}
+        scalar_view(t, b, lambda i: ("c", owner[i]) if i in owner else None, lambda i: True,
+                    node_id, edge_labels, view_names(t, clusters), unbalanced)
+        emit(g, b, t, found if clusters else [], "c")
+    if unbalanced:
         note = f"{note}\n{UNBALANCED_NOTE}" if note else UNBALANCED_NOTE
     if note:
         # a graph attribute: dot reads it wherever it stands among the statements
@@ -184,19 +189,16 @@ def draw_graph(
     return g
 
 
-def stepper_graph(root: Value, rankdir: str, grad_text: Callable[[int], str],
-                  edge_text: Callable[[Value, Edge], str | None] | None = None,
-                  digits: int = 4) -> Graph:
-    """The scalar view laid out for the step-through and practice pages: no flow colours,
-    grad rows (and, if given, edge labels) from the page's own texts."""
-    nodes = topo_order(root)
-    found = find_clusters(nodes)
-    lay = analyse(root, None, False, nodes, found)
-    owner = {j: k for k, c in enumerate(found) for j in c.members}
+def stepper_graph(t: TracedGraph, rankdir: str, grad_text: Callable[[int], str],
+                  label_of: Callable[[Edge], str | None] | None = None, digits: int = 4) -> Graph:
+    """The scalar view laid out for the step-through and practice pages: no contribution
+    colours, grad rows (and, if given, edge labels) from the page's own texts."""
+    owner = t.owner()
     g = new_graph(rankdir, "svg")
     b = Builder()
-    scalar_view(lay, b, lambda i: ("c", owner[i]) if i in owner else None, lambda i: True,
-                lambda j: f"v{j}", True, lambda i, into: grad_text(i), found, edge_text, digits)
-    emit(g, b, lay, found, "c")
+    names = view_names(t, True)
+    scalar_view(t, b, lambda i: ("c", owner[i]) if i in owner else None, lambda i: True, node_id, True,
+                names, set(), grad_text, label_of or (lambda e: edge_text(t, e, names, False, digits)),
+                digits, colours=False)
+    emit(g, b, t, t.clusters, "c")
     return g
-

@@ -20,10 +20,10 @@ from chainrule.autograd import Value
 from .checks import check_count, check_path, check_rankdir, check_text
 from .escape import html_text, script_json
 from .exercise import Exercise, exercise
-from .flow import derivative_text, rule_text
-from .graph import stepper_graph
+from .graph import edge_text, stepper_graph, view_names
 from .lessons import lesson
-from .style import flow_colour, flow_width, largest
+from .style import contribution_colour, contribution_width, largest
+from .trace import edge_id, node_id, result_edge_id
 
 __all__ = ["Practice", "practice", "practice_html", "write_practice"]
 
@@ -41,53 +41,50 @@ def _resolve(root: Value | str) -> Value:
     return root
 
 
-def _edge_label(ex: Exercise, node: int, slot: int) -> str:
-    """What an edge shows once its local derivative is known: ``∂/∂a = 1 - out**2 = 0.5``."""
-    v = ex.trace.nodes[node]
-    rule = rule_text(v.rule.local[slot], {"p": ex.show(v._p)} if v._p is not None else {})
-    local = next(s.local for s in ex.trace.steps_of(node) if s.slot == slot)
-    return f"∂/∂{'ab'[slot]} = {derivative_text(rule, ex.show(local))}"
+def _edge_label(ex: Exercise, names: list[str], node: int, slot: int) -> str:
+    """What an edge shows once its local derivative is known: ``∂o/∂n = 1 - o**2 = 0.5``."""
+    e = ex.trace.edges_of(node)[slot]
+    return edge_text(ex.trace, e, names, contribution=False, digits=ex.digits)
 
 
 def _page_data(ex: Exercise) -> dict:
     """Everything the script needs: the items, the texts to show, the final colours."""
     t = ex.trace
+    names = view_names(t, True)
     items = []
     for it in ex.items:
         if it.kind == "local":
-            target, text, pending = f"e{it.node}_{it.slot}", _edge_label(ex, it.node, it.slot), \
-                f"∂/∂{'ab'[it.slot]} = ?"
+            target, text = edge_id(it.node, it.slot), _edge_label(ex, names, it.node, it.slot)
+            pending = f"∂{names[it.node]}/∂{names[it.child]} = ?"
         else:
-            target, text, pending = f"v{it.node}", f"grad {ex.show(it.expected)}", "grad ?"
+            target, text, pending = node_id(it.node), f"grad {ex.show(it.expected)}", "grad ?"
         items.append({"kind": it.kind, "asked": it.asked, "target": target, "text": text,
                       "pending": pending, "prompt": it.prompt, "hint": it.hint, "answer": it.answer,
                       "expected": it.expected, "tol": it.tol,
                       "mistakes": [[value, why] for value, why in it.mistakes]})
-    flows = {f"e{s.node}_{s.slot}": s.contribution for s in t.steps}
-    big = largest(flows.values())
-    flows.update({f"e{i}op": t.grads[i] for i, v in enumerate(t.nodes) if not v.is_leaf})
-    final = {k: [flow_colour(f), flow_width(f, big), f == 0] for k, f in sorted(flows.items())}
-    root = len(t.nodes) - 1
-    return {"items": items, "final": final, "root": f"v{root}",
-            "rootText": f"grad {ex.show(t.grads[root])}",
-            "nodes": [f"v{i}" for i, v in enumerate(t.nodes) if not v.is_constant]}
+    contributions = {s.id: s.contribution for s in t.edges}
+    big = largest(contributions.values())
+    contributions.update({result_edge_id(i): t.grads[i] for i, v in enumerate(t.values) if not v.is_leaf})
+    final = {k: [contribution_colour(c), contribution_width(c, big), c == 0]
+             for k, c in sorted(contributions.items())}
+    return {"items": items, "final": final, "root": node_id(t.root),
+            "rootText": f"grad {ex.show(t.grads[t.root])}",
+            "nodes": [node_id(i) for i, v in enumerate(t.values) if not v.is_constant]}
 
 
 def _svg(ex: Exercise, rankdir: str) -> str:
     """The graph laid out by ``dot`` with each label as wide as its widest text, ids made
     page-local (``data-cr``), no XML prolog."""
     t = ex.trace
-    grad_rows = {i: f"grad {ex.show(t.grads[i])}" for i, v in enumerate(t.nodes) if not v.is_constant}
+    names = view_names(t, True)
+    grad_rows = {i: f"grad {ex.show(t.grads[i])}" for i, v in enumerate(t.values) if not v.is_constant}
 
-    def grad_row(i: int) -> str:
-        return grad_rows[i]
-
-    def edge_text(v: Value, e) -> str | None:
-        if t.nodes[e.child].is_constant:
+    def label_of(e) -> str | None:
+        if t.values[e.child].is_constant:
             return None
-        return _edge_label(ex, e.node, e.slot)
+        return _edge_label(ex, names, e.node, e.slot)
 
-    graph = stepper_graph(ex.trace.nodes[-1], rankdir, grad_row, edge_text, ex.digits)
+    graph = stepper_graph(t, rankdir, grad_rows.__getitem__, label_of, ex.digits)
     svg = graph.pipe(format="svg", encoding="utf-8")
     svg = svg[svg.index("<svg"):]
     return re.sub(r'(<[^>]*?\s)id="', r'\1data-cr="', svg)

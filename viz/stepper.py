@@ -2,7 +2,7 @@
 
 The graph is laid out once by ``dot`` and inlined as SVG; each frame only changes classes
 (current node, active edges) and the text of the grad lines, so nothing moves. The frames
-come from :func:`viz.flow.trace`, the same record ``explain`` prints.
+come from the traced graph (:func:`viz.trace.trace`), the record ``explain`` prints.
 """
 
 from __future__ import annotations
@@ -15,36 +15,32 @@ from chainrule.autograd import Value
 
 from .checks import check_count, check_path, check_rankdir, check_root, check_text
 from .escape import html_text, script_json
-from .flow import Step, Trace, derivative_text, operand_names, rule_text, trace
 from .graph import stepper_graph
 from .style import fmt
+from .trace import Edge, TracedGraph, derivative_text, edge_id, node_id, result_edge_id, trace
 
 __all__ = ["write_stepper", "stepper_html", "frames"]
 
 HERE = Path(__file__).parent
 
 
-def _total(s: Step) -> str:
+def _total(s: Edge) -> str:
     """An operand's running total after step ``s``: ``0.5 + 2 = 2.5``, or ``2`` at first."""
     return (f"{fmt(s.before)} + {fmt(s.contribution)} = {fmt(s.total)}" if s.count > 1
             else fmt(s.total))
 
 
-def frames(t: Trace) -> list[dict]:
+def frames(t: TracedGraph) -> list[dict]:
     """One frame per node in backward order: what it adds to which grads, and the arithmetic."""
-    index = {v: i for i, v in enumerate(t.nodes)}
-    by_node: dict[int, list] = {}
-    for s in t.steps:
-        by_node.setdefault(s.node, []).append(s)
     received: dict[int, int] = {}
-    for s in t.steps:
+    for s in t.edges:
         received[s.child] = s.count
     out = []
     for k, i in enumerate(t.backward_order()):
-        v, name = t.nodes[i], t.names[i]
-        steps = by_node.get(i, [])
+        v, name = t.values[i], t.names[i]
+        steps = t.edges_of(i)
         lines = [f"{name}.grad = 1 (seed: d{name}/d{name})"] if k == 0 else []
-        setting: dict[str, str] = {f"v{i}": f"grad {fmt(t.grads[i])}"} if k == 0 else {}
+        setting: dict[str, str] = {node_id(i): f"grad {fmt(t.grads[i])}"} if k == 0 else {}
         if v.is_leaf:
             kind = "a constant" if v.is_constant else "a leaf"
             n = received.get(i, 0)
@@ -52,19 +48,17 @@ def frames(t: Trace) -> list[dict]:
             lines.append(f"{name}.grad = {fmt(t.grads[i])}"
                          + (f" (the sum of {n} contributions)" if n > 1 else ""))
         else:
-            words = operand_names(v, index, t.names)
-            title = f"{name} = {rule_text(v.rule.math, words)}: pass {name}.grad = {fmt(t.grads[i])} back"
+            title = f"{name} = {t.expression(i)}: pass {name}.grad = {fmt(t.grads[i])} back"
             for s in steps:
                 child = t.names[s.child]
-                rule = rule_text(s.formula, words)
                 local = fmt(s.local)
-                lines.append(f"∂{name}/∂{child} = {derivative_text(rule, local)}")
+                lines.append(f"∂{name}/∂{child} = {derivative_text(t.rule(s), local)}")
                 lines.append(f"  {child}.grad += {fmt(s.upstream)} × {local} = {fmt(s.contribution)}")
                 lines.append(f"  {child}.grad = {_total(s)}")
-                if not t.nodes[s.child].is_constant:
-                    setting[f"v{s.child}"] = f"grad {_total(s)}"
-        edges = ([f"e{i}op"] + [f"e{i}_{s.slot}" for s in steps]) if steps else []
-        out.append({"node": f"v{i}", "title": title, "lines": lines, "edges": edges, "set": setting})
+                if not t.values[s.child].is_constant:
+                    setting[node_id(s.child)] = f"grad {_total(s)}"
+        edges = ([result_edge_id(i)] + [edge_id(i, s.slot) for s in steps]) if steps else []
+        out.append({"node": node_id(i), "title": title, "lines": lines, "edges": edges, "set": setting})
     return out
 
 
@@ -82,8 +76,8 @@ def _check_grad_rows(svg: str, grad_rows: dict[int, str]) -> None:
         if g.get("class") == "node":
             texts = ["".join(t.itertext()) for t in g.iter(f"{_SVG}text")]
             last[g.get("id")] = texts[-1] if texts else None
-    wrong = {f"v{i}": (last.get(f"v{i}"), text) for i, text in grad_rows.items()
-             if last.get(f"v{i}") != text}
+    wrong = {node_id(i): (last.get(node_id(i)), text) for i, text in grad_rows.items()
+             if last.get(node_id(i)) != text}
     if wrong:
         node, (got, want) = sorted(wrong.items())[0]
         raise RuntimeError(f"write_stepper: in the SVG from dot, the last text of node {node} is {got!r}, "
@@ -107,20 +101,20 @@ def stepper_html(root: Value, *, rankdir: str = "LR", title: str | None = None,
             "Step through a smaller example, or pass max_nodes=None to write it anyway.")
     # Lay out with each node's widest grad text, so no frame's text overflows its box.
     widest: dict[int, str] = {}
-    for s in t.steps:
+    for s in t.edges:
         text = f"grad {_total(s)}"
         if len(text) > len(widest.get(s.child, "")):
             widest[s.child] = text
     grad_rows = {i: widest.get(i, f"grad {fmt(t.grads[i])}") for i, v in enumerate(t.nodes)
                  if not v.is_constant}
-    graph = stepper_graph(root, rankdir, grad_rows.__getitem__)
+    graph = stepper_graph(t, rankdir, grad_rows.__getitem__)
     svg = graph.pipe(format="svg", encoding="utf-8")
     _check_grad_rows(svg, grad_rows)
     svg = svg[svg.index("<svg"):]  # drop the XML prolog and doctype: the SVG is inlined
     name = t.names[-1]  # the root comes last in topological order
     page_title = title if title is not None else f"chainrule: the backward pass of {name}"
     data = {"frames": frames(t), "interval": interval_ms,
-            "nodes": [f"v{i}" for i, v in enumerate(t.nodes) if not v.is_constant]}
+            "nodes": [node_id(i) for i, v in enumerate(t.values) if not v.is_constant]}
     parts = {
         "TITLE": html_text(page_title),
         "CSS": (HERE / "stepper.css").read_text(encoding="utf-8"),

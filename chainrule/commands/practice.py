@@ -15,7 +15,7 @@ from typing import TextIO
 from chainrule.autograd import Value
 from chainrule.viz import LESSONS, lesson
 from chainrule.viz.exercise import ASK, MAX_DIGITS, Exercise, exercise, parse_answer
-from chainrule.viz.flow import operand_names, rule_text
+from chainrule.viz.trace import grouped
 
 from ..expr import build, parse_bindings
 from .common import UsageError
@@ -45,16 +45,14 @@ def arguments(p: argparse.ArgumentParser) -> None:
 def graph_text(ex: Exercise) -> list[str]:
     """One line per value in forward order: ``n = (x1*w1 + x2*w2) + b = 0.8814``."""
     t = ex.trace
-    index = {v: i for i, v in enumerate(t.nodes)}
     lines = []
     for i, v in enumerate(t.nodes):
         if v.is_constant:
             continue
         if v.is_leaf:
-            lines.append(f"  {t.names[i]} = {ex.show(v.data)}")
+            lines.append(f"  {grouped(t.names[i])} = {ex.show(v.data)}")
         else:
-            formula = rule_text(v.rule.math, operand_names(v, index, t.names))
-            lines.append(f"  {t.names[i]} = {formula} = {ex.show(v.data)}")
+            lines.append(f"  {grouped(t.names[i])} = {t.expression(i)} = {ex.show(v.data)}")
     return lines
 
 
@@ -63,7 +61,7 @@ def ask(ex: Exercise, stdin: TextIO, stdout: TextIO) -> int:
     or the learner quit."""
     say = lambda text: print(text, file=stdout, flush=True)  # noqa: E731 - a short local helper
     questions = ex.questions
-    root = ex.trace.names[-1]
+    root = grouped(ex.trace.names[-1])
     say(f"The graph, forward (numbers to {ex.digits} significant digits):")
     for line in graph_text(ex):
         say(line)

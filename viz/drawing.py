@@ -1,94 +1,28 @@
-"""What every graph view shares: the facts of one graph, node and edge text, DOT assembly.
+"""DOT assembly shared by the graph views: node and edge text, attributes, clusters.
 
-``analyse`` reads a graph once (names, kinds, each edge's local derivative and flow); the
-views (:mod:`viz.graph`, :mod:`viz.collapse`) turn that into DOT statements collected by a
-:class:`Builder`, and :func:`emit` writes them in a fixed order, nesting module clusters.
+The views (:mod:`viz.graph`, :mod:`viz.collapse`) read a :class:`viz.trace.TracedGraph` and
+turn it into DOT statements collected by a :class:`Builder`; :func:`emit` writes them in a
+fixed order, nesting module clusters.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 
-from chainrule.autograd import Value
-
-from .clusters import Cluster, layer_calls
+from .clusters import Cluster
 from .escape import dot_quote, html_label, label_text, record_text
-from .flow import node_names
 from .render import Graph
-from .style import KINDS, NO_GRAD, flow_colour, flow_width, fmt, kind_of, largest, looks_like_parameter
+from .style import KINDS, NO_GRAD, contribution_colour, contribution_width, fmt
+from .trace import Edge, TracedGraph
 
-__all__ = ["Edge", "Layout", "analyse", "grad_line", "UNBALANCED_NOTE", "SUM_TOLERANCE", "value_label",
-           "node_attrs", "edge_attrs", "Builder", "emit", "new_graph"]
+__all__ = ["grad_line", "UNBALANCED_NOTE", "SUM_TOLERANCE", "value_label", "node_attrs", "edge_attrs",
+           "Builder", "emit", "new_graph"]
 
 MAX_TERMS = 4  # a grad shown as a sum lists at most this many terms
 SUM_TOLERANCE = 1e-9  # relative: how closely the edges' contributions must add up to a grad
 
 
-@dataclass
-class Edge:
-    """Operand ``slot`` of node ``node`` is node ``child``; its local derivative and flow."""
-
-    node: int
-    slot: int
-    child: int
-    local: float
-    flow: float | None  # contribution = local * node.grad, None before backward
-
-
-@dataclass
-class Layout:
-    """What the builder needs to know about one graph, computed once."""
-
-    nodes: list[Value]
-    names: list[str]
-    kinds: list[str]
-    edges: list[Edge]
-    has_grad: bool
-    largest: float
-    # nodes whose grad differs from what their edges here pass back (see grad_line)
-    unbalanced: set[int] = field(default_factory=set)
-
-    def incoming(self) -> dict[int, list[Edge]]:
-        """For each node, the edges bringing it gradient, in the order backward adds them."""
-        into: dict[int, list[Edge]] = {}
-        for e in sorted(self.edges, key=lambda e: (-e.node, e.slot)):
-            into.setdefault(e.child, []).append(e)
-        return into
-
-
-def analyse(root: Value, params: Iterable[Value] | None, has_grad: bool | None,
-            nodes: list[Value], clusters: list[Cluster]) -> Layout:
-    """Names, kinds and edges of the graph under ``root`` (``nodes`` in topological order).
-
-    Parameters are ``params`` if given, else the leaves inside module clusters and leaves
-    named as nn names parameters (``...w.<i>``, ``...b``); other leaves are inputs.
-    """
-    index = {v: i for i, v in enumerate(nodes)}
-    if params is not None:
-        pset = set(params)
-    else:
-        pset = {nodes[j] for c in clusters for j in c.params}
-        pset.update(v for v in nodes if v.is_leaf and looks_like_parameter(v.label))
-    if has_grad is None:
-        # backward() always leaves a non-zero grad on its root, so zero means "not run".
-        has_grad = root.grad != 0.0
-    edges = []
-    for i, v in enumerate(nodes):
-        try:
-            locals_ = v.local_grads()
-        except (ArithmeticError, ValueError):
-            # e.g. d(a**b)/db = out*log(a) for a < 0: undefined; backward itself would raise
-            locals_ = (math.nan,) * len(v._prev)
-        for slot, (child, local) in enumerate(zip(v._prev, locals_)):
-            edges.append(Edge(i, slot, index[child], local, local * v.grad if has_grad else None))
-    kinds = [kind_of(v, root, pset) for v in nodes]
-    return Layout(nodes, node_names(nodes, one_line=False), kinds, edges, has_grad,
-                  largest(e.flow for e in edges))
-
-
-def grad_line(layout: Layout, i: int, into: list[Edge]) -> str:
+def grad_line(t: TracedGraph, i: int, into: list[Edge], unbalanced: set[int]) -> str:
     """``grad g``, ``grad = c1 + c2 = g`` where paths meet, or ``no grad yet``.
 
     The sum is written only when the contributions on the edges here add up to the stored
@@ -96,22 +30,22 @@ def grad_line(layout: Layout, i: int, into: list[Edge]) -> str:
     the edges show one pass, a sub-expression's value may also be used outside the graph
     drawn, and after ``.data`` changes (an optimizer step) lazy ops recompute their local
     derivatives while others keep those of build time. Then the line reads ``grad g (edges
-    here: c1 + c2 = s)`` and ``i`` is added to ``layout.unbalanced``.
+    here: c1 + c2 = s)`` and ``i`` is added to ``unbalanced``.
     """
-    if not layout.has_grad:
+    if not t.has_grad:
         return "no grad yet"
-    g = layout.nodes[i].grad
+    g = t.values[i].grad
     if not into:
         return f"grad {fmt(g)}"
     total = 0.0
     for e in into:  # in backward's order, so a graph differentiated once matches exactly
-        total += e.flow
-    terms = " + ".join(fmt(e.flow) for e in into[:MAX_TERMS])
+        total += e.contribution
+    terms = " + ".join(fmt(e.contribution) for e in into[:MAX_TERMS])
     terms += f" + … ({len(into)} terms)" if len(into) > MAX_TERMS else ""
     if total == g or math.isclose(total, g, rel_tol=SUM_TOLERANCE):
         return f"grad {fmt(g)}" if len(into) == 1 else f"grad = {terms} = {fmt(g)}"
     if not math.isnan(total):  # nan: an undefined local derivative, shown on its edge already
-        layout.unbalanced.add(i)
+        unbalanced.add(i)
     return f"grad {fmt(g)} (edges here: {terms if len(into) == 1 else f'{terms} = {fmt(total)}'})"
 
 
@@ -146,10 +80,10 @@ def node_attrs(kind: str) -> str:
     return attrs
 
 
-def edge_attrs(flow: float | None, big: float, label: str | None) -> str:
-    """Colour, width and dashes for a flow (None before backward), and an optional label."""
-    attrs = f'color="{flow_colour(flow)}" penwidth={flow_width(flow, big)}'
-    if flow is not None and flow == 0:
+def edge_attrs(contribution: float | None, big: float, label: str | None) -> str:
+    """Colour, width and dashes for a contribution (None before backward), and an optional label."""
+    attrs = f'color="{contribution_colour(contribution)}" penwidth={contribution_width(contribution, big)}'
+    if contribution is not None and contribution == 0:
         attrs += ' style="dashed"'
     if label:
         attrs += f' label={html_label(label_text(label))} fontsize=10 fontcolor="#303030"'
@@ -170,11 +104,11 @@ class Builder:
         self.edges.append(line)
 
 
-def emit(g: Graph, b: Builder, lay: Layout, clusters: list[Cluster], mode: str) -> None:
+def emit(g: Graph, b: Builder, t: TracedGraph, clusters: list[Cluster], mode: str) -> None:
     """Top-level nodes, then layer-call boxes holding neuron boxes (mode "c") or neuron
     nodes (mode "n", collapsed), then every edge."""
     g.body.extend(b.nodes.get(None, []))
-    calls = layer_calls(lay.nodes, clusters)
+    calls = t.layer_calls() if clusters else []
     in_layer = {k: m for m, call in enumerate(calls) for k in call.clusters}
     for m, call in enumerate(calls):
         g.body.append(f"\tsubgraph cluster_L{m} {{\n\t\tlabel={dot_quote(record_text(call.name))} "
