@@ -67,9 +67,7 @@ def neuron_edge_id(k: int, j: int) -> str:
 
 def local_texts(v: Value) -> tuple[str, ...]:
     """The rule table's text of each local derivative of ``v`` (d(out)/d(operand i))."""
-    rule = v.rule
-    texts = getattr(rule, "local", None)  # the table's newer name; older rules call it formula
-    return texts if isinstance(texts, tuple) else rule.formula
+    return v.rule.local
 
 
 _TOKEN = re.compile(r"\b(a|b|p|out)\b")
