@@ -269,3 +269,37 @@ def test_arguments_are_checked():
         fast("text")
     with pytest.raises(ValueError, match="backend"):
         compile(lambda x: x, backend="gpu")
+
+
+def test_layers_become_matrix_products_and_other_dots_stay_exact():
+    """A dense layer over a batch is scheduled as X @ W.T; products that do not factor (each
+    sample's own weights) run as a gathered dot; both give the engine's gradients."""
+    model = nn.MLP(3, [4, 2], activation="tanh", seed=5)
+    v = [Value(0.1 * k, label=f"v{k}") for k in range(6)]
+    params = model.parameters() + v
+
+    def step(X):
+        total = Value(0.0)
+        for i, row in enumerate(X):
+            a, b = model(list(row))
+            own = v[i % 6] * row[0] + v[(i + 1) % 6] * row[1] + a * b  # not a shared layout
+            total = total + own.tanh()
+        return total
+
+    fast = compile(step, backend="numpy")
+    rng = np.random.default_rng(3)
+    fast(rng.normal(size=(5, 3)))
+    code = fast.program.batched.source
+    assert "X @ W.T" in code and ".sum(axis=1)" in code
+    X = rng.normal(size=(5, 3))
+    for p in params:
+        p.grad = 0.0
+    out = fast(X)
+    out.backward()
+    got = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    ref = step([[Value(float(x)) for x in row] for row in X])
+    ref.backward()
+    assert_close(out.data, ref.data, "value")
+    assert_close(got, [p.grad for p in params], "gradients")

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..value import Value
 from .program import BACKENDS, Failed, Program
-from .record import CompileError, Graph, _leaves, record
+from .record import CompileError, _leaves, record
 
 __all__ = ["compile", "Compiled", "CompiledOutput", "CompileError"]
 
@@ -121,7 +121,7 @@ class Compiled:
         program = self.programs.get(key)
         if program is None:
             return self._record(args, key)
-        inputs = _flat_inputs(args, program.graph)
+        inputs = program.flatten(args)
         params = program.graph.params
         try:
             result = program.run(inputs, [p.data for p in params])
@@ -174,19 +174,6 @@ class Compiled:
 
     def __repr__(self) -> str:
         return f"Compiled({self.__name__}, {len(self.programs)} program(s), {self.stats})"
-
-
-def _flat_inputs(args: tuple, graph: Graph) -> np.ndarray:
-    parts = []
-    for k, arg in enumerate(args):
-        arr = np.asarray(arg)
-        if arr.dtype.kind not in "iuf":
-            raise TypeError(f"compiled call: argument {k} ({graph.arg_names[k]}) must hold real numbers, "
-                            f"got dtype {arr.dtype}")
-        parts.append(arr.reshape(-1))
-    if not parts:
-        return np.empty(0)
-    return np.concatenate(parts).astype(float, copy=False) if len(parts) > 1 else parts[0].astype(float)
 
 
 def compile(fn: Callable[..., Any], backend: str = "auto") -> Compiled:  # noqa: A001 - the public name

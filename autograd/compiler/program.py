@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..rules import FLOAT_NAMES
 from .batched import BatchedCode
 from .record import COMPARE, Graph
 from .schedule import schedule
@@ -84,12 +85,13 @@ class Program:
         inputs[g.input_slot[nodes]] = [g.value[i] for i in nodes.tolist()]
         params = [g.value[i] for i in g.param_nodes.tolist()]
         timings = {}
-        for name, run in (("floats", self._run_floats), ("numpy", self._run_batched)):
+        for name, run, args in (("floats", self._run_floats, inputs.tolist()),
+                                ("numpy", self._run_batched, inputs)):
             best = float("inf")
             for _ in range(3):
                 start = time.perf_counter()
                 try:
-                    out = run(inputs, params)
+                    out = run(args, params)
                     if out is not None:
                         out[2]()
                 except Failed:
@@ -99,6 +101,21 @@ class Program:
         return timings["floats"] < timings["numpy"]
 
     # -- running -----------------------------------------------------------------------------
+    def flatten(self, args: tuple) -> Any:
+        """The arguments' numbers in recording order: a list for floats, an array for numpy."""
+        parts = []
+        for k, arg in enumerate(args):
+            arr = np.asarray(arg)
+            if arr.dtype.kind not in "iuf":
+                raise TypeError(f"compiled call: argument {k} ({self.graph.arg_names[k]}) must hold real "
+                                f"numbers, got dtype {arr.dtype}")
+            parts.append(arr.reshape(-1))
+        if self.backend == "floats":
+            return [x for part in parts for x in part.tolist()] if len(parts) != 1 else parts[0].tolist()
+        if not parts:
+            return np.empty(0)
+        return np.concatenate(parts).astype(float, copy=False) if len(parts) > 1 else parts[0].astype(float)
+
     def run(self, inputs: np.ndarray, params: list[float]) -> tuple[float, list, Callable[[], list]] | None:
         """(output, extra outputs, a function giving the parameters' gradients), or None on a
         failed guard. Raises Failed for an error the engine would raise."""
@@ -108,28 +125,30 @@ class Program:
 
     def _run_batched(self, inputs: np.ndarray, params: list[float]) -> Any:
         code = self.batched
+        V = np.empty(self.sched.size)
         with np.errstate(**_ERRSTATE):
             try:
-                V = code.forward(inputs, params)
+                code.forward(inputs, params, V)
             except (FloatingPointError, *_CAUGHT) as err:
-                raise self._locate_batched(err, V=None, inputs=inputs, params=params) from None
-        if not self._guards_hold(V):
+                raise self._locate_batched(err, V, None) from None
+        if self._guards and not self._guards_hold(V):
             return None
         aux = [V[self.sched.position[ids]] for ids in self.graph.aux]
 
         def gradients() -> list[float]:
+            G = np.zeros(self.sched.size)
             with np.errstate(**_ERRSTATE):
                 try:
-                    return code.backward(V).tolist()
+                    return code.backward(V, G).tolist()
                 except (FloatingPointError, *_CAUGHT) as err:
-                    raise self._locate_batched(err, V=V, inputs=inputs, params=params) from None
+                    raise self._locate_batched(err, V, G) from None
 
         return float(V[self.sched.position[self.graph.root]]), aux, gradients
 
-    def _run_floats(self, inputs: np.ndarray, params: list[float]) -> Any:
+    def _run_floats(self, inputs: Any, params: list[float]) -> Any:
         code = self.floats
         try:
-            result = code.forward(inputs.tolist() if isinstance(inputs, np.ndarray) else inputs, params)
+            result = code.forward(inputs, params)
         except _CAUGHT as err:
             raise self._locate_floats(err) from None
         if result is None:
@@ -138,12 +157,13 @@ class Program:
 
         def gradients() -> list[float]:
             try:
-                return list(code.backward(state))
+                return code.backward(state)
             except _CAUGHT as err:
                 raise self._locate_floats(err) from None
 
-        shaped = [np.array(a, dtype=float).reshape(ids.shape) for a, ids in zip(aux, self.graph.aux)]
-        return out, shaped, gradients
+        if aux:
+            aux = [np.array(a, dtype=float).reshape(ids.shape) for a, ids in zip(aux, self.graph.aux)]
+        return out, aux, gradients
 
     # -- guards ------------------------------------------------------------------------------
     def _guard_arrays(self) -> list[tuple[Callable, np.ndarray, np.ndarray, np.ndarray]]:
@@ -159,25 +179,39 @@ class Program:
                    for compare, lhs, rhs, expected in self._guards)
 
     # -- errors ------------------------------------------------------------------------------
-    def _locate_batched(self, err: Exception, V: Any, inputs: Any, params: Any) -> Exception:
-        """The engine's error for the first element of the failing group, or a re-run on floats."""
-        tb = err.__traceback__
-        line = None
+    def _locate_batched(self, err: Exception, V: np.ndarray, G: np.ndarray | None) -> Failed:
+        """The engine's error for the first element of the failing group that raises on floats.
+
+        Only rule ops can fail on floats; if none does (numpy overflowed in a product or a sum,
+        where floats give inf), the error is returned as it is and the caller lets the engine
+        decide."""
+        tb, line = err.__traceback__, None
         while tb is not None:
             if tb.tb_frame.f_code.co_filename == self.batched.filename:
                 line = tb.tb_lineno
             tb = tb.tb_next
-        hit = self.batched.line_group.get(line) if line is not None else None
-        if hit is None:
-            return err
-        # Find the element on floats: run the straight-line code, whose errors name a node.
-        try:
-            result = self.floats.forward(np.asarray(inputs).tolist(), list(params))
-            if result is not None and hit[0] == "backward":
-                self.floats.backward(result[2])
-        except _CAUGHT as found:
-            return self._locate_floats(found)
-        return Failed(err, hit[0])  # numpy raised where floats do not (e.g. overflow in a product)
+        phase, group = self.batched.line_group.get(line, ("forward", None))
+        if group is None or group.kind != "op":
+            return Failed(err, phase)
+        g, pos, text = self.graph, self.sched.position, group.text
+        names = dict(FLOAT_NAMES)
+        derivative_names = dict(names, log=names["exponent_log"]) if text.log_at_zero else names
+        for node, a, b in zip(group.nodes.tolist(), group.a.tolist(),
+                              group.b.tolist() if len(group.b) else [-1] * len(group.nodes)):
+            env = {"a": float(V[pos[a]]), "p": g.p[node]}
+            if b >= 0:
+                env["b"] = float(V[pos[b]])
+            try:
+                if phase == "forward":
+                    eval(text.forward, names, env)  # the rule's own text, on floats
+                else:
+                    env["out"] = float(V[pos[node]])
+                    for derivative in text.derivatives:
+                        eval(derivative, derivative_names, env)
+            except _CAUGHT as found:
+                values = {k: v for k, v in env.items() if k in ("a", "b")}
+                return Failed(type(found)(self.describe(node, phase, found, values)), phase)
+        return Failed(err, phase)
 
     def _locate_floats(self, err: Exception) -> Failed:
         tb, line, local = err.__traceback__, None, {}
@@ -189,15 +223,18 @@ class Program:
         if hit is None:
             return Failed(err, "forward")
         phase, node = hit
-        return Failed(type(err)(self.describe(node, phase, err, local)), phase)
-
-    def describe(self, node: int, phase: str, err: Exception, local: dict[str, Any]) -> str:
-        """``err``'s message with the op, its operands' values and the sample of the batch."""
         g, names = self.graph, self.floats.names
+        values = {"a": local.get(names[g.a[node]], g.value[g.a[node]])}
+        if g.b[node] >= 0:
+            values["b"] = local.get(names[g.b[node]], g.value[g.b[node]])
+        return Failed(type(err)(self.describe(node, phase, err, values)), phase)
+
+    def describe(self, node: int, phase: str, err: Exception, values: dict[str, float]) -> str:
+        """``err``'s message with the op, its operands' values and the sample of the batch."""
+        g = self.graph
         text: OpText = g.text[node]
-        operands = [("a", g.a[node])] + ([("b", g.b[node])] if g.b[node] >= 0 else [])
-        values = ", ".join(f"{n} = {local.get(names[i], g.value[i])!r}" for n, i in operands)
+        shown = ", ".join(f"{k} = {v!r}" for k, v in values.items())
         label = f" (labelled {g.label[node]!r})" if g.label[node] else ""
         where = g.describe_sample(g.sample[node]) or "no single sample of the batch"
         step = "the local derivative of " if phase == "backward" else ""
-        return f"compiled step: {step}op {text.name!r}{label} with {values}, at {where}: {err}"
+        return f"compiled step: {step}op {text.name!r}{label} with {shown}, at {where}: {err}"

@@ -14,6 +14,7 @@ import ast
 import keyword
 import linecache
 import re
+from functools import cache
 from itertools import count
 from typing import Any
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from ..rules import FLOAT_NAMES
 from .record import CONST, OP, PARAM, Graph
-from .texts import is_minus_one, is_one, substitute
+from .texts import is_minus_one, is_one, names_in, substitute
 
 __all__ = ["FloatCode", "float_names"]
 
@@ -64,6 +65,7 @@ def _tuple(items: list[str]) -> str:
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
+@cache
 def _simple(text: str) -> bool:
     return isinstance(ast.parse(text, mode="eval").body, (ast.Name, ast.Constant, ast.Call, ast.Attribute))
 
@@ -174,7 +176,7 @@ class FloatCode:
             operands = [g.a[i]] + ([g.b[i]] if g.b[i] >= 0 else [])
             for j, derivative in zip(operands, g.text[i].derivatives):
                 if self.needs_grad[j]:
-                    used = _names_in(derivative)
+                    used = names_in(derivative)
                     read.update(node for name, node in (("a", g.a[i]), ("b", g.b[i]), ("out", i))
                                 if name in used and node >= 0 and g.kind[node] != CONST)
         return read
@@ -197,5 +199,3 @@ def _needs_grad(graph: Graph) -> list[bool]:
     return [f and t for f, t in zip(from_param, to_root)]
 
 
-def _names_in(text: str) -> set[str]:
-    return {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)}

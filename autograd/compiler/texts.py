@@ -10,12 +10,13 @@ names (for straight-line code) and ``vectorised`` turns ``x if c else y`` into
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from functools import cache
 
 from ..rules import Rule
 
-__all__ = ["OpText", "op_text", "substitute", "vectorised", "is_one", "is_minus_one"]
+__all__ = ["OpText", "op_text", "substitute", "vectorised", "names_in", "is_one", "is_minus_one"]
 
 
 @dataclass(frozen=True)
@@ -52,30 +53,44 @@ def is_minus_one(text: str) -> bool:
     return text.strip() in ("-1", "-1.0")
 
 
-class _Rename(ast.NodeTransformer):
-    def __init__(self, names: dict[str, str]) -> None:
+class _Mark(ast.NodeTransformer):
+    def __init__(self, names: frozenset[str]) -> None:
         self.names = names
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
-        new = self.names.get(node.id)
-        if new is None:
-            return node
-        return ast.copy_location(ast.parse(new, mode="eval").body, node)
+        if node.id in self.names:
+            node.id = f"__{node.id}__"
+        return node
 
 
 @cache
-def _parse(text: str) -> ast.expr:
-    return ast.parse(text, mode="eval").body
+def _template(text: str, names: frozenset[str]) -> str:
+    """``text`` as a format string with a ``{name}`` field for each of ``names``."""
+    tree = _Mark(names).visit(ast.parse(text, mode="eval"))
+    template = ast.unparse(tree).replace("{", "{{").replace("}", "}}")
+    for name in names:
+        template = template.replace(f"__{name}__", "{" + name + "}")
+    return template
+
+
+_ATOM = re.compile(r"[A-Za-z_][\w.]*(\[[^\[\]]*\])?|\d[\d.]*(e[+-]?\d+)?")
 
 
 def substitute(text: str, names: dict[str, str]) -> str:
-    """``text`` with each name in ``names`` replaced by an expression (parenthesised as needed).
+    """``text`` with each name in ``names`` replaced by an expression (parenthesised unless it
+    is a name, a subscript or a non-negative number).
 
     >>> substitute("1 - out**2", {"out": "h"})
     '1 - h ** 2'
     """
-    tree = _Rename(names).visit(ast.parse(text, mode="eval"))
-    return ast.unparse(tree)
+    fields = {k: v if _ATOM.fullmatch(v) else f"({v})" for k, v in names.items()}
+    return _template(text, frozenset(names)).format(**fields)
+
+
+@cache
+def names_in(text: str) -> frozenset[str]:
+    """Every name the text reads (operands and functions)."""
+    return frozenset(n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name))
 
 
 class _Where(ast.NodeTransformer):
