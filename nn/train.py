@@ -268,8 +268,10 @@ class _CompiledStep:
     def __call__(self, idx: np.ndarray, step: int) -> tuple[float, Callable[[], np.ndarray]]:
         if self.fallback is not None:
             return self.fallback(idx, step)
+        plan = self.plan
+        full = plan.batch_size == len(plan.X)  # then idx is every row in order: no copies
         try:
-            out = self.fast(self.plan.X[idx], self.plan.y[idx])
+            out = self.fast(plan.X, plan.y) if full else self.fast(plan.X[idx], plan.y[idx])
         except (CompileError, TypeError, ValueError) as err:
             if self.fast.stats["recorded"]:
                 raise
@@ -307,8 +309,9 @@ def _log(history: History, bar: Any, loss: float, acc: float | None, lr: float) 
     if acc is not None:
         history.accuracy.append(acc)
         shown["acc"] = f"{acc:.1%}"
-    bar.set_postfix(shown, refresh=False)
-    bar.update(1)
+    if not bar.disable:
+        bar.set_postfix(shown, refresh=False)
+        bar.update(1)
 
 
 def fit(

@@ -76,7 +76,8 @@ def _arg_names(fn: Callable[..., Any], n: int) -> list[str]:
 
 
 def _key(args: tuple) -> Key:
-    return tuple(np.shape(a) if isinstance(a, (np.ndarray, list, tuple)) else None for a in args)
+    return tuple([a.shape if type(a) is np.ndarray else np.shape(a) if isinstance(a, (list, tuple)) else None
+                  for a in args])
 
 
 class Compiled:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,18 @@ FLOAT_LIMIT = 3000
 
 _ERRSTATE = {"divide": "raise", "over": "raise", "invalid": "raise", "under": "ignore"}
 _CAUGHT = (ArithmeticError, ValueError)
+
+
+@cache
+def _numpy_call_seconds() -> float:
+    """The time of one small numpy operation (a gather and a product) on this machine."""
+    V, i = np.ones(64), np.arange(0, 64, 2)
+    best = float("inf")
+    for _ in range(20):
+        start = time.perf_counter()
+        V.take(i) * V.take(i)
+        best = min(best, time.perf_counter() - start)
+    return best / 3
 
 
 class Failed(Exception):
@@ -78,27 +91,33 @@ class Program:
         return FloatCode(self.graph, build=False).source
 
     def _floats_faster(self) -> bool:
-        """Time one step of each backend on the recorded data; True when floats win."""
+        """Measure a step of each backend on the recorded data; True when floats win.
+
+        The float code is timed first; when it already beats the least the numpy backend can
+        cost (a few numpy calls per group, each timed once per process), numpy is not built."""
         g = self.graph
         inputs = np.empty(g.n_inputs)
         nodes = np.flatnonzero(g.input_slot >= 0)
         inputs[g.input_slot[nodes]] = [g.value[i] for i in nodes.tolist()]
         params = [g.value[i] for i in g.param_nodes.tolist()]
-        timings = {}
-        for name, run, args in (("floats", self._run_floats, inputs.tolist()),
-                                ("numpy", self._run_batched, inputs)):
-            best = float("inf")
-            for _ in range(3):
-                start = time.perf_counter()
-                try:
-                    out = run(args, params)
-                    if out is not None:
-                        out[2]()
-                except Failed:
-                    return False
-                best = min(best, time.perf_counter() - start)
-            timings[name] = best
-        return timings["floats"] < timings["numpy"]
+        floats = self._best_time(self._run_floats, inputs.tolist(), params)
+        if floats < 4 * len(self.sched.groups) * _numpy_call_seconds():
+            return True
+        return floats < self._best_time(self._run_batched, inputs, params)
+
+    @staticmethod
+    def _best_time(run: Callable, inputs: Any, params: list[float]) -> float:
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            try:
+                out = run(inputs, params)
+                if out is not None:
+                    out[2]()
+            except Failed:
+                return float("inf")
+            best = min(best, time.perf_counter() - start)
+        return best
 
     # -- running -----------------------------------------------------------------------------
     def flatten(self, args: tuple) -> Any:

@@ -111,15 +111,16 @@ def _fusions(graph: Graph) -> tuple[dict[int, list[int]], dict[int, tuple[list[i
     sums: dict[int, list[int]] = {}
     dots: dict[int, tuple[list[int], list[int]]] = {}
     for i in adds[~absorbed[adds]].tolist():
-        flat: list[int] = []
-        stack = [bl[i], al[i]]
-        while stack:
-            j = stack.pop()
-            if ab[j]:
-                stack.append(bl[j])
-                stack.append(al[j])
-            else:
-                flat.append(j)
+        # Walk down the left spine (a neuron's chain is left-deep), then expand any right
+        # operand that is itself a fused partial sum.
+        right = [bl[i]]
+        j = al[i]
+        while ab[j]:
+            right.append(bl[j])
+            j = al[j]
+        right.append(j)
+        right.reverse()
+        flat = right if not any([ab[t] for t in right]) else _expand(right, al, bl, ab)
         products = [j for j in flat if pl[j]]
         if products:
             dots[i] = (products, [j for j in flat if not pl[j]])
@@ -128,6 +129,20 @@ def _fusions(graph: Graph) -> tuple[dict[int, list[int]], dict[int, tuple[list[i
     for products, _ in dots.values():
         absorbed[products] = True
     return sums, dots, absorbed
+
+
+def _expand(terms: list[int], a: list[int], b: list[int], absorbed: list[bool]) -> list[int]:
+    """``terms`` with every fused partial sum replaced by its own terms, in order."""
+    flat: list[int] = []
+    stack = terms[::-1]
+    while stack:
+        j = stack.pop()
+        if absorbed[j]:
+            stack.append(b[j])
+            stack.append(a[j])
+        else:
+            flat.append(j)
+    return flat
 
 
 def _needs_grad(graph: Graph, groups: list[Group], n: int) -> np.ndarray:

@@ -128,7 +128,9 @@ class FloatCode:
         aux = [f"[{', '.join(names[int(j)] for j in ids.ravel())}]" for ids in g.aux]
         read = self._read_by_backward()
         kept = [names[i] for i in range(len(g)) if i in read]
-        lines.append(f"    return {names[g.root]}, {_tuple(aux)}, {_tuple(kept)}")
+        if kept:
+            lines += ["    state = (", *_wrap(kept, "    "), "    )"]
+        lines.append(f"    return {names[g.root]}, {_tuple(aux)}, {'state' if kept else '()'}")
         lines += ["", "", "def backward(state):",
                   '    """d(output)/d(parameter) for each parameter, by the chain rule, last op first."""']
         if kept:
