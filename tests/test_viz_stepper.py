@@ -122,8 +122,8 @@ def test_page_refuses_an_svg_whose_last_text_is_not_the_grad_row():
     svg = ('<svg xmlns="http://www.w3.org/2000/svg"><g id="v0" class="node"><text>grad 1</text>'
            '<text>data 2</text></g></svg>')
     with pytest.raises(RuntimeError, match="last text of node v0 is 'data 2', not its grad row 'grad 1'"):
-        _check_grad_rows(svg, {0: "grad 1"})
-    _check_grad_rows(svg.replace("<text>data 2</text>", ""), {0: "grad 1"})
+        _check_grad_rows(svg, {"v0": "grad 1"})
+    _check_grad_rows(svg.replace("<text>data 2</text>", ""), {"v0": "grad 1"})
 
 
 def test_step_through_in_a_real_browser(browser, tmp_path):

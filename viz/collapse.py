@@ -10,9 +10,10 @@ from .trace import TracedGraph, neuron_edge_id, neuron_id, node_id
 __all__ = ["neuron_view"]
 
 
-def neuron_view(t: TracedGraph, b: Builder, edge_labels: bool, unbalanced: set[int]) -> dict[int, int]:
+def neuron_view(t: TracedGraph, b: Builder, labels: str | None, unbalanced: set[int]) -> dict[int, int]:
     """One node per module call (``n<k>``) and the edges from its inputs.
 
+    ``labels``: the DOT attribute of the edge labels (``label``, ``xlabel``) or None for none.
     Returns the cluster of each node inside one; the caller draws the other nodes scalar by
     scalar, pointing edges from inside a module at the module's node.
     """
@@ -56,8 +57,8 @@ def neuron_view(t: TracedGraph, b: Builder, edge_labels: bool, unbalanced: set[i
                              + (f", ∂{short} = {fmt(t.values[w].grad)}" if t.has_grad else ""))
             if back is not None:
                 lines.append(f"passes back {fmt(back)}")
-            label = "\n".join(lines) if edge_labels and lines else None
+            label = "\n".join(lines) if labels and lines else None
             shown = wgrad if ws else back
             b.edge(f'\t{source(j)} -> {neuron_id(k)} [id="{neuron_edge_id(k, j)}" '
-                   f"{edge_attrs(shown, big if ws else big_back, label)}]\n")
+                   f"{edge_attrs(shown, big if ws else big_back, label, labels or 'label')}]\n")
     return owner

@@ -80,13 +80,14 @@ def node_attrs(kind: str) -> str:
     return attrs
 
 
-def edge_attrs(contribution: float | None, big: float, label: str | None) -> str:
-    """Colour, width and dashes for a contribution (None before backward), and an optional label."""
+def edge_attrs(contribution: float | None, big: float, label: str | None, where: str = "label") -> str:
+    """Colour, width and dashes for a contribution (None before backward), and an optional label
+    in attribute ``where`` (``label``, or ``xlabel``: placed after layout, which is faster)."""
     attrs = f'color="{contribution_colour(contribution)}" penwidth={contribution_width(contribution, big)}'
     if contribution is not None and contribution == 0:
         attrs += ' style="dashed"'
     if label:
-        attrs += f' label={html_label(label_text(label))} fontsize=10 fontcolor="#303030"'
+        attrs += f' {where}={html_label(label_text(label))} fontsize=10 fontcolor="#303030"'
     return attrs
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import unicodedata
 
-__all__ = ["printable", "dot_quote", "record_text", "label_text", "html_label", "html_text", "script_json"]
+__all__ = ["clip", "MAX_TEXT", "printable", "dot_quote", "record_text", "label_text", "html_label",
+           "html_text", "script_json"]
 
 # XML (and so SVG) cannot carry most C0 controls; Graphviz stops at NUL. They are shown
 # as visible escapes instead, which is also what a reader debugging a label wants.
@@ -40,6 +41,17 @@ def printable(text: str) -> str:
     return "".join(out)
 
 
+MAX_TEXT = 500  # characters of one piece of label text; dot refuses strings past 16,384 after escaping
+
+
+def clip(text: str, limit: int = MAX_TEXT) -> str:
+    """``text``, or its first ``limit`` characters and how many more there were: a picture
+    cannot show a 20,000-character label, and dot refuses one, so it is shortened visibly."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… (+{len(text) - limit} characters)"
+
+
 def dot_quote(escaped: str) -> str:
     """A DOT double-quoted string around text already escaped for its label layer."""
     # In DOT quoted strings the only escape is \" ; backslashes pass through to the label.
@@ -50,7 +62,7 @@ _RECORD = {"\\": "\\\\", "{": "\\{", "}": "\\}", "|": "\\|", "<": "\\<", ">": "\
            "&": "&amp;", "\n": "\\n", " ": "&#32;"}
 
 
-def record_text(text: str) -> str:
+def record_text(text: str, limit: int = MAX_TEXT) -> str:
     """Text for one field of a ``shape=record`` label, or a whole plain label (then wrapped
     by :func:`dot_quote`); Graphviz drops the backslash before ``{|}<>`` in plain labels too.
     Spaces become ``&#32;``, decoded only after the record is split into fields: Graphviz
@@ -58,7 +70,7 @@ def record_text(text: str) -> str:
     collapses runs of them. ``&`` becomes ``&amp;`` because Graphviz decodes HTML entities
     even in plain labels.
     """
-    return "".join(_RECORD.get(ch, ch) for ch in printable(text))
+    return "".join(_RECORD.get(ch, ch) for ch in printable(clip(text, limit)))
 
 
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
@@ -73,7 +85,7 @@ def label_text(text: str) -> str:
     """Text for a Graphviz HTML-like label: entities, doubled backslashes, ``<BR/>`` lines."""
     # Graphviz still expands \N, \G, \\ ... inside HTML-like labels after decoding them,
     # and its HTML lexer rejects a text that is only "]" or "]]" (a CDATA-end check).
-    return html_text(text).replace("\\", "\\\\").replace("]", "&#93;").replace("\n", "<BR/>")
+    return html_text(clip(text)).replace("\\", "\\\\").replace("]", "&#93;").replace("\n", "<BR/>")
 
 
 def html_label(markup: str) -> str:

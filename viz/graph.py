@@ -35,6 +35,10 @@ from .trace import (
 __all__ = ["draw_graph", "GraphTooLarge"]
 
 
+NOTE_TEXT = 2000  # characters a graph's note may take (record_text clips other texts sooner)
+MAX_USES = 12  # a value used more often gets its edges' labels beside them (dot is slow otherwise)
+
+
 class GraphTooLarge(UserWarning):
     """The graph was too large to draw scalar by scalar, so it was simplified."""
 
@@ -60,12 +64,14 @@ def edge_text(t: TracedGraph, e: Edge, names: list[str], contribution: bool = Tr
 
 
 def scalar_view(t: TracedGraph, b: Builder, where: Callable[[int], object], keep: Callable[[int], bool],
-                source_id: Callable[[int], str], edge_labels: bool, names: list[str],
+                source_id: Callable[[int], str], labels: str | None, names: list[str],
                 unbalanced: set[int], grad_text: Callable[[int], str] | None = None,
                 label_of: Callable[[Edge], str | None] | None = None, digits: int = 4,
                 colours: bool = True) -> None:
     """Value and op nodes for every node ``keep`` accepts, and their operand edges.
 
+    ``labels``: the DOT attribute edge labels go in (``label``; ``xlabel``, placed after
+    layout, which dot does much faster when many edges leave one node) or None for none.
     ``names`` title the nodes; ``grad_text`` and ``label_of``, when given, replace the grad
     rows and edge labels (the step-through and practice pages lay out the texts they will
     show later); ``digits`` are the significant digits of the data rows; without
@@ -94,13 +100,13 @@ def scalar_view(t: TracedGraph, b: Builder, where: Callable[[int], object], keep
         up = v.grad if (colours and t.has_grad) else None
         b.edge(f'\t{op_id(i)} -> {node_id(i)} [id="{result_edge_id(i)}" {edge_attrs(up, big, None)}]\n')
         for e in edges:
-            if not edge_labels:
+            if not labels:
                 label = None
             else:
                 label = label_of(e) if label_of else edge_text(t, e, names, grad_text is None)
             shown = e.contribution if colours else None
             b.edge(f'\t{source_id(e.child)} -> {op_id(i)} [id="{edge_id(i, e.slot)}" '
-                   f"{edge_attrs(shown, big, label)}]\n")
+                   f"{edge_attrs(shown, big, label, labels or 'label')}]\n")
 
 
 def _check_params(params: Iterable[Value] | None) -> list[Value] | None:
@@ -151,53 +157,81 @@ def draw_graph(
     check_count(max_nodes, "max_nodes", "draw_graph", none=True)
     params = _check_params(params)
     t = trace(root, params=params, stored=True, grads=grads, strict=False)
-    found = t.clusters
     size = len(t.values) + sum(1 for v in t.values if not v.is_leaf)
-    note = ""
+    labels = "label" if edge_labels else None
+    notes = []
     if collapse is None and max_nodes is not None and size > max_nodes:
-        if found:
+        if t.clusters:
             collapse = "neuron"
             note = (f"collapsed to one node per neuron: the scalar view has {size} nodes "
                     f"(more than max_nodes={max_nodes}); pass collapse=False to draw every scalar")
         else:
-            edge_labels = False
+            labels = None
             note = (f"{size} nodes (more than max_nodes={max_nodes}) and no nn modules to collapse: "
                     f"edge labels left out")
+        notes.append(note)
         warnings.warn(note, GraphTooLarge, stacklevel=2)
-    if collapse == "neuron" and not found:
+    if collapse == "neuron" and not t.clusters:
         raise ValueError("draw_graph(collapse='neuron'): no nn module outputs found in this graph "
                          "(module outputs are labelled nodes whose name prefixes a parameter's label)")
+    uses = max((len(t.incoming(i)) for i in range(len(t.values))), default=0)
+    if labels == "label" and collapse != "neuron" and uses > MAX_USES:
+        labels = "xlabel"
+        notes.append(f"edge labels beside their edges: a value used {uses} times (more than {MAX_USES}) "
+                     f"makes Graphviz slow to place labels on edges")
+    collapse = collapse == "neuron"
+
+    def draw(collapsed: bool, labels: str | None, more: list[str]) -> Graph:
+        return _draw(t, rankdir, format, collapsed, clusters, labels, notes + more)
+
+    g = draw(collapse, labels, [])
+    # simpler pictures, tried in turn when dot runs past its time limit (viz.render.Graph)
+    if labels == "label":
+        g.fallbacks.append(("edge labels beside their edges", lambda note: draw(collapse, "xlabel", [note])))
+    if labels:
+        g.fallbacks.append(("edge labels left out", lambda note: draw(collapse, None, [note])))
+    if not collapse and t.clusters:
+        g.fallbacks.append(("collapsed to one node per neuron", lambda note: draw(True, None, [note])))
+    return g
+
+
+def _draw(t: TracedGraph, rankdir: str, format: str, collapsed: bool, clusters: bool,
+          labels: str | None, notes: list[str]) -> Graph:
+    """The scalar or collapsed view of ``t``; edge labels as ``labels`` (label, xlabel or None)."""
     g = new_graph(rankdir, format)
     b = Builder()
     unbalanced: set[int] = set()
-    if collapse == "neuron":
-        owner = neuron_view(t, b, edge_labels, unbalanced)
+    if collapsed:
+        owner = neuron_view(t, b, labels, unbalanced)
         scalar_view(t, b, lambda i: None, lambda i: i not in owner,
-                    lambda j: neuron_id(owner[j]) if j in owner else node_id(j), edge_labels, t.names,
+                    lambda j: neuron_id(owner[j]) if j in owner else node_id(j), labels, t.names,
                     unbalanced)
-        emit(g, b, t, found, "n")
+        emit(g, b, t, t.clusters, "n")
     else:
         owner = t.owner() if clusters else {}
         scalar_view(t, b, lambda i: ("c", owner[i]) if i in owner else None, lambda i: True,
-                    node_id, edge_labels, view_names(t, clusters), unbalanced)
-        emit(g, b, t, found if clusters else [], "c")
+                    node_id, labels, view_names(t, clusters), unbalanced)
+        emit(g, b, t, t.clusters if clusters else [], "c")
     if unbalanced:
-        note = f"{note}\n{UNBALANCED_NOTE}" if note else UNBALANCED_NOTE
-    if note:
+        notes = notes + [UNBALANCED_NOTE]
+    if notes:
         # a graph attribute: dot reads it wherever it stands among the statements
-        g.body.append(f"\tlabel={dot_quote(record_text(note))} labelloc=t fontsize=12\n")
+        g.body.append(f"\tlabel={dot_quote(record_text(chr(10).join(notes), NOTE_TEXT))} labelloc=t "
+                      f"fontsize=12\n")
     return g
 
 
 def stepper_graph(t: TracedGraph, rankdir: str, grad_text: Callable[[int], str],
-                  label_of: Callable[[Edge], str | None] | None = None, digits: int = 4) -> Graph:
+                  label_of: Callable[[Edge], str | None] | None = None, digits: int = 4,
+                  labels: bool = True) -> Graph:
     """The scalar view laid out for the step-through and practice pages: no contribution
     colours, grad rows (and, if given, edge labels) from the page's own texts."""
     owner = t.owner()
     g = new_graph(rankdir, "svg")
     b = Builder()
     names = view_names(t, True)
-    scalar_view(t, b, lambda i: ("c", owner[i]) if i in owner else None, lambda i: True, node_id, True,
+    scalar_view(t, b, lambda i: ("c", owner[i]) if i in owner else None, lambda i: True, node_id,
+                "label" if labels else None,
                 names, set(), grad_text, label_of or (lambda e: edge_text(t, e, names, False, digits)),
                 digits, colours=False)
     emit(g, b, t, t.clusters, "c")

@@ -16,8 +16,10 @@ from chainrule.autograd import Value
 from .checks import check_count, check_path, check_rankdir, check_root, check_text
 from .escape import html_text, script_json
 from .graph import stepper_graph
+from .neuron_steps import neuron_frames, neuron_graph
+from .render import RenderTimeout, run_dot
 from .style import fmt
-from .trace import Edge, TracedGraph, derivative_text, edge_id, node_id, result_edge_id, trace
+from .trace import Edge, TracedGraph, derivative_text, edge_id, neuron_id, node_id, result_edge_id, trace
 
 __all__ = ["write_stepper", "stepper_html", "frames"]
 
@@ -65,7 +67,7 @@ def frames(t: TracedGraph) -> list[dict]:
 _SVG = "{http://www.w3.org/2000/svg}"
 
 
-def _check_grad_rows(svg: str, grad_rows: dict[int, str]) -> None:
+def _check_grad_rows(svg: str, grad_rows: dict[str, str]) -> None:
     """Fail loudly unless each value node's last SVG ``<text>`` is its grad row.
 
     stepper.js rewrites the last text of every value node each frame; if a Graphviz version
@@ -76,8 +78,7 @@ def _check_grad_rows(svg: str, grad_rows: dict[int, str]) -> None:
         if g.get("class") == "node":
             texts = ["".join(t.itertext()) for t in g.iter(f"{_SVG}text")]
             last[g.get("id")] = texts[-1] if texts else None
-    wrong = {node_id(i): (last.get(node_id(i)), text) for i, text in grad_rows.items()
-             if last.get(node_id(i)) != text}
+    wrong = {key: (last.get(key), text) for key, text in grad_rows.items() if last.get(key) != text}
     if wrong:
         node, (got, want) = sorted(wrong.items())[0]
         raise RuntimeError(f"write_stepper: in the SVG from dot, the last text of node {node} is {got!r}, "
@@ -85,8 +86,11 @@ def _check_grad_rows(svg: str, grad_rows: dict[int, str]) -> None:
                            f"({len(wrong)} node(s) affected)")
 
 
+SCALAR_LABELS = 150  # past this many values the scalar page leaves edge labels out (dot is slow)
+
+
 def stepper_html(root: Value, *, rankdir: str = "LR", title: str | None = None,
-                 interval_ms: int = 900, max_nodes: int | None = 3000) -> str:
+                 interval_ms: int = 900, max_nodes: int | None = 400) -> str:
     """The step-through page for ``root`` as a string (see :func:`write_stepper`)."""
     check_root(root, "write_stepper")
     check_rankdir(rankdir, "write_stepper")
@@ -94,29 +98,37 @@ def stepper_html(root: Value, *, rankdir: str = "LR", title: str | None = None,
     check_count(interval_ms, "interval_ms", "write_stepper", unit=" milliseconds")
     check_count(max_nodes, "max_nodes", "write_stepper", none=True)
     t = trace(root)
-    if max_nodes is not None and len(t.nodes) > max_nodes:
+    notes = []
+    svg = None
+    if max_nodes is None or len(t.values) <= max_nodes:
+        try:
+            svg, fs, shown = _scalar_page(t, rankdir, notes)
+        except RenderTimeout as err:
+            if not t.clusters:
+                raise RenderTimeout(f"write_stepper: {err}; step through a smaller example") from None
+            notes.append(f"one step per neuron: {err} scalar by scalar")
+    elif not t.clusters:
         raise ValueError(
-            f"write_stepper: the graph has {len(t.nodes)} nodes, more than max_nodes={max_nodes}; "
-            "laying it out would take minutes and stepping through it would not teach much. "
+            f"write_stepper: the graph has {len(t.values)} nodes, more than max_nodes={max_nodes}, "
+            "and no nn modules to step through neuron by neuron; laying it out would take minutes. "
             "Step through a smaller example, or pass max_nodes=None to write it anyway.")
-    # Lay out with each node's widest grad text, so no frame's text overflows its box.
-    widest: dict[int, str] = {}
-    for s in t.edges:
-        text = f"grad {_total(s)}"
-        if len(text) > len(widest.get(s.child, "")):
-            widest[s.child] = text
-    grad_rows = {i: widest.get(i, f"grad {fmt(t.grads[i])}") for i, v in enumerate(t.nodes)
-                 if not v.is_constant}
-    graph = stepper_graph(t, rankdir, grad_rows.__getitem__)
-    svg = graph.pipe(format="svg", encoding="utf-8")
-    _check_grad_rows(svg, grad_rows)
-    svg = svg[svg.index("<svg"):]  # drop the XML prolog and doctype: the SVG is inlined
-    name = t.names[-1]  # the root comes last in topological order
+    else:
+        notes.append(f"one step per neuron: the graph has {len(t.values)} values (more than "
+                     f"max_nodes={max_nodes}); pass max_nodes=None to step through every scalar")
+    if svg is None:
+        fs, widest = neuron_frames(t)
+        grad_rows = {node_id(i): widest.get(node_id(i), f"grad {fmt(t.grads[i])}")
+                     for i, v in enumerate(t.values) if not v.is_constant and i not in t.owner()}
+        grad_rows.update({neuron_id(k): widest.get(neuron_id(k), f"grad {fmt(t.grads[c.output])}")
+                          for k, c in enumerate(t.clusters)})
+        svg = _laid_out(neuron_graph(t, rankdir, grad_rows), grad_rows)
+        shown = sorted(grad_rows)
+    name = t.names[t.root]
     page_title = title if title is not None else f"chainrule: the backward pass of {name}"
-    data = {"frames": frames(t), "interval": interval_ms,
-            "nodes": [node_id(i) for i, v in enumerate(t.values) if not v.is_constant]}
+    data = {"frames": fs, "interval": interval_ms, "nodes": shown}
     parts = {
         "TITLE": html_text(page_title),
+        "NOTE": html_text("; ".join(notes)),
         "CSS": (HERE / "stepper.css").read_text(encoding="utf-8"),
         "SVG": svg,
         "DATA": script_json(data),
@@ -127,16 +139,44 @@ def stepper_html(root: Value, *, rankdir: str = "LR", title: str | None = None,
     return re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], template)
 
 
+def _scalar_page(t: TracedGraph, rankdir: str, notes: list[str]) -> tuple[str, list[dict], list[str]]:
+    """The scalar page's SVG, frames and shown node ids."""
+    # Lay out with each node's widest grad text, so no frame's text overflows its box.
+    widest: dict[int, str] = {}
+    for s in t.edges:
+        text = f"grad {_total(s)}"
+        if len(text) > len(widest.get(s.child, "")):
+            widest[s.child] = text
+    grad_rows = {node_id(i): widest.get(i, f"grad {fmt(t.grads[i])}") for i, v in enumerate(t.values)
+                 if not v.is_constant}
+    labels = len(t.values) <= SCALAR_LABELS
+    if not labels:
+        notes.append(f"edge labels left out: {len(t.values)} values (more than {SCALAR_LABELS}); "
+                     "each step's arithmetic is in the panel")
+    graph = stepper_graph(t, rankdir, lambda i: grad_rows[node_id(i)], labels=labels)
+    return _laid_out(graph, grad_rows), frames(t), [node_id(i) for i, v in enumerate(t.values)
+                                                     if not v.is_constant]
+
+
+def _laid_out(graph, grad_rows: dict[str, str]) -> str:
+    """The SVG of ``graph`` from dot (time-limited), checked, without its XML prolog."""
+    svg = run_dot(graph.source, "svg").decode("utf-8")
+    _check_grad_rows(svg, grad_rows)
+    return svg[svg.index("<svg"):]  # drop the XML prolog and doctype: the SVG is inlined
+
+
 def write_stepper(root: Value, path: str | Path, *, rankdir: str = "LR", title: str | None = None,
-                  interval_ms: int = 900, max_nodes: int | None = 3000) -> Path:
+                  interval_ms: int = 900, max_nodes: int | None = 400) -> Path:
     """Write one self-contained HTML page stepping through ``root``'s backward pass.
 
     One frame per node in backward order: the node is highlighted, the edges whose
     contributions it adds light up, grads computed so far are filled in and the chain-rule
     arithmetic of the step is shown beside the picture. Controls: first/prev/play/next/last,
     a slider, and the keys ←, →, Home, End and space. Needs ``dot`` once, to lay the graph out;
-    the page itself needs no network. Graphs of more than ``max_nodes`` values are refused
-    (an ``MLP(2, [16, 16, 1])`` on one sample has ~1000 and takes 10-25 s). Returns the path.
+    the page itself needs no network. A graph of more than ``max_nodes`` values (or one dot
+    cannot lay out within its time limit) is stepped through one neuron call at a time when
+    it has nn modules, and refused otherwise; past 150 values edge labels are left out. The
+    page says which. Returns the path.
     """
     path = check_path(path, "write_stepper")
     html = stepper_html(root, rankdir=rankdir, title=title, interval_ms=interval_ms, max_nodes=max_nodes)
