@@ -205,3 +205,20 @@ def test_labels_are_text_not_markup(tmp_path):
     b = a * Value(2.0, label='"&')
     page = practice_html(b)
     assert "<script>alert" not in page and "&lt;script&gt;" in page
+
+
+def test_without_a_script_the_answers_stay_hidden(browser, tmp_path):
+    ex = exercise(lesson("neuron"))
+    path = write_practice("neuron", tmp_path / "p.html")
+    hidden = """() => [...document.querySelectorAll('text')]
+        .filter(t => getComputedStyle(t).visibility === 'hidden').map(t => t.textContent)"""
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(path.as_uri())
+    secret = page.evaluate(hidden)
+    assert len(secret) == len(ex.items)  # every grad row and edge label holding an answer
+    assert "grad -1.5" in secret and "∂/∂a = 1 - out**2 = 0.5" in secret
+    context.close()
+    page, _, errors = open_page(browser, path)
+    assert page.evaluate(hidden) == [] and errors == []  # the script replaced them with "?"
+    page.close()

@@ -88,7 +88,32 @@ def _svg(ex: Exercise, rankdir: str) -> str:
     graph = stepper_graph(t, rankdir, grad_rows.__getitem__, label_of, ex.digits)
     svg = run_dot(graph.source, "svg").decode("utf-8")  # time-limited; a timeout is an error here
     svg = svg[svg.index("<svg"):]
+    secret = {f"e{it.node}_{it.slot}" if it.kind == "local" else f"v{it.node}"
+              for it in ex.items if it.asked or it.kind == "grad"}
+    svg = _mark_secrets(svg, secret)
     return re.sub(r'(<[^>]*?\s)id="', r'\1data-cr="', svg)
+
+
+def _mark_secrets(svg: str, ids: set[str]) -> str:
+    """Give the last ``<text>`` of each group in ``ids`` the class ``crp-secret``.
+
+    Those texts hold answers (laid out at their final width); the page's style hides them until
+    its script has replaced them, so a viewer without scripts does not see the answers.
+    """
+    cuts = []
+    for m in re.finditer(r'<g id="([^"]+)" class="(?:node|edge)">', svg):
+        if m.group(1) not in ids:
+            continue
+        end = svg.index("</g>", m.end())
+        last = svg.rfind("<text", m.end(), end)
+        if last < 0:
+            raise RuntimeError(f"write_practice: group {m.group(1)} of the SVG from dot has no text")
+        cuts.append(last + len("<text"))
+    parts, start = [], 0
+    for cut in cuts:
+        parts += [svg[start:cut], ' class="crp-secret"']
+        start = cut
+    return "".join(parts) + svg[start:]
 
 
 def practice_html(root: Value | str, *, ask: str = "both", digits: int = 4, rankdir: str = "LR",
