@@ -217,7 +217,7 @@ def test_without_a_script_the_answers_stay_hidden(browser, tmp_path):
     page.goto(path.as_uri())
     secret = page.evaluate(hidden)
     assert len(secret) == len(ex.items)  # every grad row and edge label holding an answer
-    assert "grad -1.5" in secret and "∂/∂a = 1 - out**2 = 0.5" in secret
+    assert "grad -1.5" in secret and "∂o/∂n = 1 - o**2 = 0.5" in secret
     context.close()
     page, _, errors = open_page(browser, path)
     assert page.evaluate(hidden) == [] and errors == []  # the script replaced them with "?"

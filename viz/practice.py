@@ -24,7 +24,7 @@ from .graph import edge_text, stepper_graph, view_names
 from .lessons import lesson
 from .render import run_dot
 from .style import contribution_colour, contribution_width, largest
-from .trace import edge_id, node_id, result_edge_id
+from .trace import edge_id, grouped, node_id, result_edge_id
 
 __all__ = ["Practice", "practice", "practice_html", "write_practice"]
 
@@ -51,7 +51,7 @@ def _edge_label(ex: Exercise, names: list[str], node: int, slot: int) -> str:
 def _page_data(ex: Exercise) -> dict:
     """Everything the script needs: the items, the texts to show, the final colours."""
     t = ex.trace
-    names = view_names(t, True)
+    names = [grouped(n) for n in view_names(t, True)]  # as the questions write them
     items = []
     for it in ex.items:
         if it.kind == "local":
@@ -77,7 +77,7 @@ def _svg(ex: Exercise, rankdir: str) -> str:
     """The graph laid out by ``dot`` with each label as wide as its widest text, ids made
     page-local (``data-cr``), no XML prolog."""
     t = ex.trace
-    names = view_names(t, True)
+    names = [grouped(n) for n in view_names(t, True)]  # as the questions write them
     grad_rows = {i: f"grad {ex.show(t.grads[i])}" for i, v in enumerate(t.values) if not v.is_constant}
 
     def label_of(e) -> str | None:
