@@ -177,9 +177,13 @@ def test_two_exercises_in_one_document_do_not_interfere(browser, tmp_path):
     assert first.state()["question"] == "2" and second.state()["question"] == "2"
     page.keyboard.press("s")  # still focused: it goes on
     assert first.state()["question"] == "3"
+    page.evaluate("() => { window.seen = []; document.addEventListener('keydown', e => seen.push(e.key)); }")
+    page.keyboard.press("s")  # a key typed in an exercise does not reach the page's own handlers
+    assert first.state()["question"] == "4" and page.evaluate("window.seen") == []
     page.locator("#between").click()  # focus leaves both exercises
     page.keyboard.press("s")
-    assert first.state()["question"] == "3" and second.state()["question"] == "2"
+    assert first.state()["question"] == "4" and second.state()["question"] == "2"
+    assert page.evaluate("window.seen") == ["s"]
     second.answer("1")
     assert second.state()["finished"] == "1" and first.state()["finished"] is None
     assert second.label("v0") == "grad 2"  # a's grad, given in the local-only mode
@@ -221,4 +225,25 @@ def test_without_a_script_the_answers_stay_hidden(browser, tmp_path):
     context.close()
     page, _, errors = open_page(browser, path)
     assert page.evaluate(hidden) == [] and errors == []  # the script replaced them with "?"
+    page.close()
+
+
+def test_the_page_reads_answers_as_the_terminal_does(browser, tmp_path):
+    from chainrule.viz.exercise import parse_answer
+
+    path = write_practice("a+a", tmp_path / "p.html")
+    page, _, errors = open_page(browser, path)
+    play = Play(page)
+    for text in ["2", " -3/4 ", "1e-3", "+2", ".5", "6 / -4", "abc", "", "nan", "1/0", "1e999", "2*3",
+                 "0x10", "1,5", "--1", "3/", "Infinity"]:
+        play.answer(text)
+        refused = "not a number" in play.state()["feedback"]
+        try:
+            parse_answer(text)
+            accepted = True
+        except ValueError:
+            accepted = False
+        assert refused != accepted, text
+        assert play.state()["question"] == "1"  # none of these is 1, the answer
+    assert errors == []
     page.close()

@@ -186,8 +186,10 @@
     $("crp-hint").addEventListener("click", hint);
     $("crp-reveal").addEventListener("click", reveal);
     $("crp-skip").addEventListener("click", skip);
-    // Keys act only inside this exercise, and letters only outside the answer box.
+    // Keys act only inside this exercise, and letters only outside the answer box. A key
+    // typed here goes no further (but Escape), so a notebook's own shortcuts do not fire.
     box.addEventListener("keydown", function (ev) {
+      if (ev.key !== "Escape") ev.stopPropagation();
       if (ev.target === input || ev.ctrlKey || ev.metaKey || ev.altKey) return;
       if (ev.key === "h") hint();
       else if (ev.key === "r") reveal();
