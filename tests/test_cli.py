@@ -204,6 +204,41 @@ def test_demo_trains_the_tutorial_network_and_writes_every_file(tmp_path, capsys
     assert isinstance(weights, dict)
 
 
+PLOT_NOTE = "it needs matplotlib, the plot extra (pip install chainrule[plot])"
+
+
+def test_demo_and_train_without_matplotlib_skip_only_the_plots(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
+    status, out, err = run(capsys, "demo", "--out", str(tmp_path / "d"), "--no-progress", "--iterations", "9")
+    assert status == 0, err
+    assert [line for line in out.splitlines() if line.startswith("skipped")] == [
+        f"skipped loss.png: {PLOT_NOTE}"]
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == [
+        "backward.html", "chain-rule.txt", "example-graph.svg", "network.svg", "weights.json"]
+    status, out, err = run(capsys, "train", "--out", str(tmp_path / "t"), "--no-progress", "--steps", "3",
+                           "--samples", "20")
+    assert status == 0, err
+    assert [line for line in out.splitlines() if line.startswith("skipped")] == [
+        f"skipped loss.png: {PLOT_NOTE}", f"skipped boundary.png: {PLOT_NOTE}"]
+    assert sorted(p.name for p in (tmp_path / "t").iterdir()) == ["weights.json"]
+    assert json.loads((tmp_path / "t" / "weights.json").read_text())["parameters"]
+
+
+def test_demo_without_dot_writes_the_dot_sources_and_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no Graphviz 'dot' to run
+    status, out, err = run(capsys, "demo", "--out", str(tmp_path / "d"), "--no-progress", "--iterations", "9")
+    assert status == 0, err
+    skipped = [line for line in out.splitlines() if line.startswith("skipped")]
+    assert len(skipped) == 3
+    assert skipped[0].startswith("skipped backward.html: Graphviz's dot is not installed (install Graphviz")
+    for line, name in zip(skipped[1:], ("example-graph", "network")):
+        assert line.startswith(f"skipped {name}.svg: Graphviz's dot is not installed (install Graphviz")
+        assert line.endswith(f"); wrote {name}.dot")
+        assert (tmp_path / "d" / f"{name}.dot").read_text().startswith("digraph")
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == [
+        "chain-rule.txt", "example-graph.dot", "loss.png", "network.dot", "weights.json"]
+
+
 def test_demo_is_deterministic(tmp_path, capsys):
     outs = []
     for k in range(2):

@@ -11,7 +11,7 @@ import numpy as np
 from chainrule import nn, viz
 from chainrule.autograd import Value
 
-from .common import UsageError, out_dir
+from .common import UsageError, optional, out_dir, render_or_source
 
 EXAMPLE_ROW = 1  # input [0, 1, 1] with target 1: a row whose gradient is worth looking at
 
@@ -62,15 +62,24 @@ def run(args: argparse.Namespace) -> int:
 
 def write_files(folder: Path, model: nn.MLP, X: np.ndarray, y: np.ndarray,
                 losses: list[float]) -> list[tuple[str, Path]]:
-    """Every demo file, as (description, path) pairs in the order written."""
-    written = [("loss curve:", viz.plot_history(folder / "loss.png", losses, title="tutorial: loss"))]
+    """Every demo file it can write, as (description, path) pairs in the order written.
+
+    The weights come first, so nothing optional can lose them; a picture whose library is
+    missing is skipped with one line naming what adds it (without ``dot``, its DOT source).
+    """
+    model.save(folder / "weights.json")
+    written = [("trained weights (JSON):", folder / "weights.json")]
     loss = example_loss(model, X[EXAMPLE_ROW], float(y[EXAMPLE_ROW]))
     model.zero_grad()
     loss.backward()
-    picture = viz.draw_graph(loss, collapse=False)
-    written.append(("graph of one example (chain rule):", viz.render(picture, folder / "example-graph.svg")))
     (folder / "chain-rule.txt").write_text(viz.explain(loss) + "\n", encoding="utf-8")
     written.append(("the chain rule as text:", folder / "chain-rule.txt"))
+    page = optional(folder / "backward.html",
+                    lambda: viz.write_stepper(loss, folder / "backward.html", title="backward, one example"))
+    if page is not None:
+        written.append(("backward step-through page:", page))
+    drawn = render_or_source(viz.draw_graph(loss, collapse=False), folder / "example-graph.svg")
+    written.append(("graph of one example (chain rule):", drawn))
     per_example = [example_loss(model, x, float(t)) for x, t in zip(X, y)]
     total = per_example[0]
     for term in per_example[1:]:
@@ -79,10 +88,10 @@ def write_files(folder: Path, model: nn.MLP, X: np.ndarray, y: np.ndarray,
     model.zero_grad()
     total.backward()
     neurons = viz.draw_graph(total, collapse="neuron")
-    written.append(("neuron-level view:", viz.render(neurons, folder / "network.svg")))
-    page = viz.write_stepper(loss, folder / "backward.html", title="backward, one example")
-    written.append(("backward step-through page:", page))
-    model.save(folder / "weights.json")
-    written.append(("trained weights (JSON):", folder / "weights.json"))
+    written.append(("neuron-level view:", render_or_source(neurons, folder / "network.svg")))
     model.zero_grad()
+    curve = optional(folder / "loss.png",
+                         lambda: viz.plot_history(folder / "loss.png", losses, title="tutorial: loss"))
+    if curve is not None:
+        written.append(("loss curve:", curve))
     return written

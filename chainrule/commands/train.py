@@ -9,7 +9,7 @@ import numpy as np
 
 from chainrule import nn, viz
 
-from .common import UsageError, out_dir
+from .common import UsageError, optional, out_dir
 from .demo import speed_line
 
 DATASETS = ("moons", "circles", "spiral", "blobs", "tutorial")
@@ -63,17 +63,22 @@ def run(args: argparse.Namespace) -> int:
                      progress=not args.no_progress, seed=args.seed, desc=args.data)
     print(speed_line(history, time.perf_counter() - start))
     folder = out_dir(args.out)
+    # The weights first: a missing optional library below must never cost the trained model.
+    model.save(folder / "weights.json")
     accuracy = f", accuracy {history.accuracy[-1]:.1%}" if history.accuracy else ""
     print(f"final loss {history.loss[-1]:.6f}{accuracy} after {len(history)} steps")
-    acc = history.accuracy or None
-    print(f"loss curve:          {viz.plot_history(folder / 'loss.png', history.loss, acc, title=args.data)}")
-    if X.shape[1] == 2:
-        path = viz.plot_decision_boundary(folder / "boundary.png", boundary_scores(model, classes), X, y,
-                                          classes=classes if classes > 2 else None,
-                                          title=f"{args.data}: decision boundary")
-        print(f"decision boundary:   {path}")
-    model.save(folder / "weights.json")
     print(f"weights (JSON):      {folder / 'weights.json'}")
+    acc = history.accuracy or None
+    curve = optional(folder / "loss.png",
+                         lambda: viz.plot_history(folder / "loss.png", history.loss, acc, title=args.data))
+    if curve is not None:
+        print(f"loss curve:          {curve}")
+    if X.shape[1] == 2:
+        boundary = optional(folder / "boundary.png", lambda: viz.plot_decision_boundary(
+            folder / "boundary.png", boundary_scores(model, classes), X, y,
+            classes=classes if classes > 2 else None, title=f"{args.data}: decision boundary"))
+        if boundary is not None:
+            print(f"decision boundary:   {boundary}")
     return 0
 
 
