@@ -210,9 +210,10 @@ class Module:
         """Write the parameters to ``path`` as chainrule JSON."""
         serialization.save(self, path)
 
-    def load(self, path: Any) -> None:
-        """Read parameters saved by ``save``; on any problem raise and change nothing."""
-        serialization.load(self, path)
+    def load(self, path: Any, *, max_bytes: int = serialization.MAX_BYTES) -> None:
+        """Read parameters saved by ``save`` (a regular file of at most ``max_bytes``, 64 MiB by
+        default); on any problem raise and change nothing."""
+        serialization.load(self, path, max_bytes=max_bytes)
 
     def __repr__(self) -> str:
         # Saved files record the repr, so it must not be object.__repr__'s memory address.

@@ -2,8 +2,14 @@
 
 A file holds ``{"format": "chainrule.state_dict", "version": 1, "model": "<repr>",
 "parameters": {"layers.0.neurons.0.w.0": 0.417, ...}}``. Floats are written with ``repr``
-precision, so a save/load round trip is exact. Loading checks everything before it changes
-anything: on any error the model is left as it was.
+precision, so a save/load round trip is exact.
+
+Saving is atomic: the text goes to a temporary file beside the target, is flushed to disk,
+and then replaces the target in one step, so the previous file survives any failure (a full
+disk, a crash, ``kill -9``). Loading reads only a regular file of at most ``MAX_BYTES``
+(64 MiB, about a million parameters; ``load(..., max_bytes=...)`` raises it), checks
+everything before it changes anything (on any error the model is left as it was), and keeps
+each error to one short line.
 """
 
 from __future__ import annotations
@@ -12,13 +18,23 @@ import json
 import math
 import numbers
 import os
+import secrets
+import stat
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["FORMAT", "VERSION", "state_dict", "load_state_dict", "save", "load"]
+__all__ = ["FORMAT", "VERSION", "MAX_BYTES", "state_dict", "load_state_dict", "save", "load"]
 
 FORMAT = "chainrule.state_dict"
 VERSION = 1
+MAX_BYTES = 64 * 2**20  # the largest file load() reads unless told otherwise
+SHOWN = 60  # characters of a bad value quoted in an error message
+
+
+def _short(value: Any, shown: int = SHOWN) -> str:
+    """``repr(value)``, cut to ``shown`` characters so an error stays one short line."""
+    text = repr(value)
+    return text if len(text) <= shown else f"{text[:shown]}... ({len(text)} characters)"
 
 
 def state_dict(module: Any) -> dict[str, float]:
@@ -27,7 +43,8 @@ def state_dict(module: Any) -> dict[str, float]:
 
 
 def _some(names: list[str]) -> str:
-    return ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+    shown = [n if len(n) <= SHOWN else _short(n) for n in names[:5]]
+    return ", ".join(shown) + (" ..." if len(names) > 5 else "")
 
 
 def _checked(module: Any, state: Any, where: str) -> list[tuple[Any, float]]:
@@ -51,7 +68,7 @@ def _checked(module: Any, state: Any, where: str) -> list[tuple[Any, float]]:
     for name, p in params:
         v = state[name]
         if isinstance(v, bool) or not isinstance(v, numbers.Real):
-            raise TypeError(f"{where}: parameter {name} is {type(v).__name__} ({v!r}), not a number")
+            raise TypeError(f"{where}: parameter {name} is {type(v).__name__} ({_short(v)}), not a number")
         try:
             f = float(v)
         except OverflowError:  # JSON integers are unbounded: 10**400 parses, but no float holds it
@@ -76,26 +93,62 @@ def load_state_dict(module: Any, state: Any, where: str = "load_state_dict") -> 
 
 
 def save(module: Any, path: str | os.PathLike) -> None:
-    """Write ``module``'s parameters to ``path`` as chainrule JSON.
+    """Write ``module``'s parameters to ``path`` as chainrule JSON, atomically.
 
     A non-finite parameter is a ValueError and nothing is written (JSON has no NaN, and
-    ``load`` would refuse it).
+    ``load`` would refuse it). The file appears whole or not at all: on any error, the old
+    file at ``path`` (if any) is left as it was and no temporary file remains.
     """
     params = state_dict(module)
     for name, v in params.items():
         if not math.isfinite(v):
-            raise ValueError(f"save({os.fspath(path)!r}): parameter {name} is {v!r}; nothing written")
+            where = f"save({_short(os.fspath(path), 4 * SHOWN)})"
+            raise ValueError(f"{where}: parameter {name} is {v!r}; nothing written")
     doc = {"format": FORMAT, "version": VERSION, "model": repr(module), "parameters": params}
-    text = json.dumps(doc, indent=1)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text + "\n")
+    _write_atomically(os.fspath(path), (json.dumps(doc, indent=1) + "\n").encode("utf-8"))
+
+
+def _write_atomically(path: str, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename it over ``path``."""
+    folder, name = os.path.split(os.path.abspath(path))
+    # Beside the target, so os.replace is a rename within one file system; 0o666 lets the
+    # umask decide the mode, as open(path, "w") would.
+    tmp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _sync_folder(folder)
+
+
+def _sync_folder(folder: str) -> None:
+    """Make the rename itself durable (POSIX); a platform that cannot open a folder skips this."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     seen: dict[str, Any] = {}
     for k, v in pairs:
         if k in seen:
-            raise ValueError(f"duplicate key {k!r}")
+            raise ValueError(f"duplicate key {_short(k)}")
         seen[k] = v
     return seen
 
@@ -104,28 +157,66 @@ def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def load(module: Any, path: str | os.PathLike) -> None:
-    """Read a file written by ``save`` into ``module``; on any problem raise and change nothing."""
-    where = f"load({os.fspath(path)!r})"
-    with open(path, encoding="utf-8") as f:
-        try:
-            text = f.read()
-        except UnicodeDecodeError as err:
-            # save() writes UTF-8 JSON, so undecodable bytes mean some other (perhaps pickled) file.
-            raise ValueError(
-                f"{where}: not a chainrule JSON file: byte {err.start} is not UTF-8 text ({err.reason})"
-            ) from None
+_KINDS = {stat.S_ISDIR: "a folder", stat.S_ISFIFO: "a pipe (FIFO)", stat.S_ISCHR: "a character device",
+          stat.S_ISBLK: "a block device", stat.S_ISSOCK: "a socket"}
+
+
+def _read_limited(path: str | os.PathLike, where: str, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``; anything else is refused before reading."""
+    # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((k for test, k in _KINDS.items() if test(info.st_mode)), "not a regular file")
+            raise ValueError(f"{where}: not a regular file ({kind}); give the path of a saved weights file")
+        if info.st_size > max_bytes:
+            raise ValueError(f"{where}: the file is {info.st_size} bytes, more than the limit of {max_bytes} "
+                             "(load(..., max_bytes=N) raises it)")
+        chunks, size = [], 0
+        while chunk := os.read(fd, 1 << 20):  # the file may grow after fstat: count what is read
+            size += len(chunk)
+            if size > max_bytes:
+                raise ValueError(f"{where}: the file grew past the limit of {max_bytes} bytes while read")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def load(module: Any, path: str | os.PathLike, *, max_bytes: int = MAX_BYTES) -> None:
+    """Read a file written by ``save`` into ``module``; on any problem raise and change nothing.
+
+    Only a regular file of at most ``max_bytes`` (default ``MAX_BYTES``, 64 MiB) is read.
+    """
+    where = f"load({_short(os.fspath(path), 4 * SHOWN)})"
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise ValueError(f"{where}: max_bytes must be a positive int, got {_short(max_bytes)}")
+    raw = _read_limited(path, where, max_bytes)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        # save() writes UTF-8 JSON, so undecodable bytes mean some other (perhaps pickled) file.
+        raise ValueError(
+            f"{where}: not a chainrule JSON file: byte {err.start} is not UTF-8 text ({err.reason})"
+        ) from None
     try:
         doc = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except ValueError as err:  # json.JSONDecodeError is a ValueError
-        raise ValueError(f"{where}: not a chainrule JSON file: {err}") from None
+        raise ValueError(f"{where}: not a chainrule JSON file: {_one_line(err)}") from None
     except RecursionError:  # arrays or objects nested deeper than the parser's recursion limit
         raise ValueError(f"{where}: not a chainrule JSON file: nested too deeply to parse") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ValueError(f"{where}: not a chainrule JSON file (expected \"format\": \"{FORMAT}\")")
-    if doc.get("version") != VERSION:
-        found = doc.get("version")
-        raise ValueError(f"{where}: unsupported version {found!r} (this chainrule reads {VERSION})")
+    found = doc.get("version")
+    # JSON's 1.0 and true compare equal to 1 in Python; the file format says the int 1.
+    if type(found) is not int or found != VERSION:
+        raise ValueError(f"{where}: unsupported version {_short(found)} (this chainrule reads {VERSION})")
     if "parameters" not in doc:
         raise ValueError(f"{where}: the file has no \"parameters\"")
     load_state_dict(module, doc["parameters"], where)
+
+
+def _one_line(err: Exception) -> str:
+    text = " ".join(str(err).split())
+    return text if len(text) <= 2 * SHOWN else text[:2 * SHOWN] + "..."

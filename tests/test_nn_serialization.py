@@ -1,12 +1,21 @@
 """state_dict / load_state_dict and JSON save / load: exact round trips, and every bad
 input raises a clear error and leaves the model as it was."""
 
+import errno
 import json
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import threading
 
 import numpy as np
 import pytest
 
 from chainrule import nn
+from chainrule.nn import serialization
 
 
 def model():
@@ -168,3 +177,195 @@ def test_save_refuses_a_non_finite_parameter_and_writes_nothing(tmp_path):
     with pytest.raises(ValueError, match="parameter layers.1.neurons.0.b is nan; nothing written"):
         m.save(path)
     assert not path.exists()
+
+
+# -- atomic save ---------------------------------------------------------------------------------
+
+
+def leftovers(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_save_replaces_the_file_and_leaves_no_temporary_file(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text("old")
+    model().save(path)
+    assert json.loads(path.read_text())["format"] == "chainrule.state_dict"
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes and umask are POSIX")
+def test_a_new_file_gets_the_mode_the_umask_gives(tmp_path):
+    old = os.umask(0o027)
+    try:
+        model().save(tmp_path / "m.json")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "m.json").stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize("broken", ["fsync", "replace", "write"])
+def test_a_failed_save_leaves_the_old_file_whole(tmp_path, monkeypatch, broken):
+    path = tmp_path / "m.json"
+    model().save(path)
+    before = path.read_bytes()
+    bigger = nn.MLP(2, [8, 8, 1], seed=5)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    if broken == "write":
+        real_fdopen = os.fdopen
+
+        class FullDisk:  # accepts a third of the bytes, then the disk is full
+            def __init__(self, f):
+                self.f, self.left = f, len(before) // 3
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                self.f.close()
+
+            def write(self, data):
+                if len(data) > self.left:
+                    self.f.write(data[:self.left])
+                    self.f.flush()
+                    disk_full()
+                self.left -= len(data)
+                return self.f.write(data)
+
+            def flush(self):
+                self.f.flush()
+
+            def fileno(self):
+                return self.f.fileno()
+
+        monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: FullDisk(real_fdopen(fd, *a, **k)))
+    else:
+        monkeypatch.setattr(os, broken, disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        bigger.save(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert leftovers(tmp_path) == []
+    m = model()
+    m.load(path)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="kill -9 is POSIX")
+def test_kill_9_in_the_middle_of_a_save_leaves_the_old_file(tmp_path):
+    path = tmp_path / "m.json"
+    model().save(path)
+    before = path.read_bytes()
+    # The process dies after the new text is written and flushed, before the rename: a crash
+    # at the worst moment, made deterministic.
+    script = (
+        "import os, signal\n"
+        "from chainrule import nn\n"
+        "os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)\n"
+        f"nn.MLP(2, [50, 50, 1], seed=1).save({str(path)!r})\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert path.read_bytes() == before
+
+
+# -- loading refuses what is not a small regular file ------------------------------------------
+
+
+def load_in_thread(path, **kw):
+    """Load in a thread, so a load that blocks fails the test instead of hanging it."""
+    result = {}
+
+    def target():
+        try:
+            model().load(path, **kw)
+            result["ok"] = True
+        except Exception as err:  # noqa: BLE001 - the test inspects whatever was raised
+            result["error"] = err
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive(), "load blocked"
+    return result
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "weights.json"
+    os.mkfifo(fifo)
+    err = load_in_thread(fifo)["error"]
+    assert isinstance(err, ValueError)
+    assert str(err) == (f"load({str(fifo)!r}): not a regular file (a pipe (FIFO)); "
+                        "give the path of a saved weights file")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_a_symlink_to_dev_zero_is_refused_before_reading(tmp_path):
+    link = tmp_path / "weights.json"
+    link.symlink_to("/dev/zero")
+    err = load_in_thread(link)["error"]
+    assert isinstance(err, ValueError) and "not a regular file (a character device)" in str(err)
+
+
+def test_a_folder_is_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"not a regular file \(a folder\)"):
+        model().load(tmp_path)
+
+
+def test_a_file_above_the_size_limit_is_refused_before_reading(tmp_path, monkeypatch):
+    path = tmp_path / "huge.json"
+    with open(path, "wb") as f:  # sparse: MAX_BYTES + 1 bytes on paper, nothing on disk
+        f.truncate(serialization.MAX_BYTES + 1)
+    monkeypatch.setattr(os, "read", lambda *a: pytest.fail("read a file above the limit"))
+    limit = serialization.MAX_BYTES
+    with pytest.raises(ValueError, match=rf"is {limit + 1} bytes, more than the limit of {limit} "
+                                         r"\(load\(\.\.\., max_bytes=N\) raises it\)"):
+        model().load(path)
+
+
+def test_max_bytes_is_the_documented_limit_and_can_be_raised(tmp_path):
+    assert serialization.MAX_BYTES == 64 * 2**20
+    assert "64 MiB" in serialization.__doc__ and "64 MiB" in serialization.load.__doc__
+    path = tmp_path / "m.json"
+    model().save(path)
+    size = path.stat().st_size
+    with pytest.raises(ValueError, match="more than the limit"):
+        model().load(path, max_bytes=size - 1)
+    m = model()
+    m.load(path, max_bytes=size)
+    with pytest.raises(ValueError, match="max_bytes must be a positive int"):
+        m.load(path, max_bytes=0)
+
+
+@pytest.mark.parametrize("version", [1.0, True, "1", None, [1]])
+def test_the_version_must_be_the_int_1(tmp_path, version):
+    path = write(tmp_path, edited(lambda d: d.update(version=version)))
+    with pytest.raises(ValueError, match=f"unsupported version {re.escape(repr(version))} "):
+        model().load(path)
+
+
+HUGE = "x" * 1_000_000
+
+
+@pytest.mark.parametrize("change", [
+    lambda d: d["parameters"].update({"layers.0.neurons.1.w.0": HUGE}),
+    lambda d: d["parameters"].update({HUGE: 1.0}),
+    lambda d: d.update(version=HUGE),
+    lambda d: d.update(format=HUGE),
+])
+def test_every_error_is_one_short_line(tmp_path, change):
+    path = write(tmp_path, edited(change))
+    with pytest.raises((ValueError, TypeError)) as info:
+        model().load(path)
+    message = str(info.value)
+    assert "\n" not in message and len(message) < 300, message[:400]
+
+
+def test_a_duplicate_huge_key_is_one_short_line(tmp_path):
+    path = write(tmp_path, f'{{"{HUGE}": 1, "{HUGE}": 2}}')
+    with pytest.raises(ValueError) as info:
+        model().load(path)
+    assert "duplicate key" in str(info.value) and len(str(info.value)) < 300
