@@ -1,6 +1,8 @@
 """The ``chainrule`` command: demo, graph, practice and train.
 
-Errors are one line on stderr and exit status 2 (``--debug`` shows the traceback).
+Errors are one line on stderr (``--debug`` shows the traceback): exit status 2 for a usage
+error (a bad argument or expression), 1 when the command ran and could not finish (a result
+beyond a float, a diverged training run, a missing ``dot``).
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import time
 from chainrule.nn import ACTIVATIONS
 
 from .commands import demo, graph, practice, train
-from .commands.common import UsageError
-from .expr import FUNCTIONS, ExprError
+from .commands.common import Failure, UsageError
+from .expr import FUNCTIONS, ExprError, ResultError
 
 EXAMPLES = {
     "demo": "example:\n  chainrule demo --out chainrule-demo",
@@ -28,8 +30,16 @@ EXAMPLES = {
 }
 
 
-def _parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line naming the command, not the usage block."""
+
+    def error(self, message: str):  # type: ignore[override]
+        print(f"{self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        self.exit(2)
+
+
+def _parser() -> _Parser:
+    top = _Parser(
         prog="chainrule",
         description="A scalar autograd engine that makes backpropagation visible.",
         epilog="examples:\n  chainrule demo\n  chainrule graph \"tanh(a*b + c)\" a=2 b=-3 c=10 --explain\n"
@@ -77,7 +87,9 @@ def _parser() -> argparse.ArgumentParser:
         "Train an MLP on a built-in dataset with a progress bar; write the loss curve, "
         "the decision boundary (2-D data) and the weights.",
     )
-    p.add_argument("--data", default="moons", choices=train.DATASETS, help="dataset (default: %(default)s)")
+    names = ",".join(train.DATASETS)
+    p.add_argument("--data", default="moons", type=train.dataset, metavar=f"{{{names}}}",
+                   help="dataset (default: %(default)s; spiral, moon, ... are accepted too)")
     p.add_argument("--samples", type=int, default=100, help="points to generate (default: %(default)s)")
     p.add_argument("--hidden", default="16,16", help="hidden layer sizes (default: %(default)s)")
     p.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS),
@@ -94,9 +106,42 @@ def _parser() -> argparse.ArgumentParser:
 COMMANDS = {"demo": demo.run, "graph": graph.run, "practice": practice.run, "train": train.run}
 
 
+def _expression_first(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """Let ``chainrule graph "-a*b" a=2 b=3`` work: argparse would read ``-a*b`` as an option.
+
+    After ``graph``, a word starting with ``-`` that is none of graph's options (nor an option's
+    value) is part of the expression; argparse takes a word containing a space as positional,
+    so it is passed on with a leading space, which the expression parser strips.
+    """
+    at = next((i for i, word in enumerate(argv) if not word.startswith("-")), len(argv))
+    if argv[at:at + 1] != ["graph"]:
+        return argv
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    actions = sub.choices["graph"]._option_string_actions
+    out, expect_value = argv[:at + 1], False
+    for i, word in enumerate(argv[at + 1:], start=at + 1):
+        if word == "--":
+            return out + argv[i:]
+        name = word.split("=", 1)[0]
+        option_like = (word.startswith("-") and len(word) > 1 and name not in actions
+                       and not word.startswith("--"))
+        if expect_value or not option_like:
+            expect_value = (not expect_value and name in actions and "=" not in word
+                            and actions[name].nargs is None and actions[name].const is None)
+            out.append(word)
+        else:
+            out.append(" " + word)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line on ``argv`` (default: sys.argv[1:]); returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = parser.parse_args(_expression_first(parser, argv))
+    except SystemExit as done:  # --help, or a usage error already printed as one line
+        return int(done.code or 0)
     started = time.perf_counter()
     try:
         return COMMANDS[args.command](args)
@@ -108,12 +153,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         where = f"chainrule {args.command}"
         message = str(err).strip() or type(err).__name__
-        if isinstance(err, (ExprError, UsageError)):
+        if isinstance(err, (ExprError, UsageError, Failure)):
             print(f"{where}: {message}", file=sys.stderr)
         else:
             first = message.splitlines()[0]
             print(f"{where}: {type(err).__name__}: {first}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(err, (ResultError, Failure)) else 2
     finally:
         if args.debug:
             print(f"[{time.perf_counter() - started:.2f} s]", file=sys.stderr)

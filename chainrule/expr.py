@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from collections.abc import Mapping
 
 from chainrule.autograd import RULES, Value
 from chainrule.autograd.methods import UNARY
 
-__all__ = ["ExprError", "FUNCTIONS", "parse_bindings", "build"]
+__all__ = ["ExprError", "ResultError", "FUNCTIONS", "parse_bindings", "build"]
 
 MAX_LENGTH = 500
 MAX_DEPTH = 60
@@ -48,17 +49,32 @@ class ExprError(ValueError):
     """An expression or a binding that chainrule will not evaluate; the message points at it."""
 
 
+class ResultError(ExprError):
+    """A valid expression whose value or gradient is not a finite float; the message names the part."""
+
+
 def _chars(text: str, byte_offset: int) -> int:
     """ast counts columns in UTF-8 bytes; the user counts characters."""
     return len(text.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
 
 
-def _point(text: str, node: ast.AST, why: str) -> ExprError:
-    """One line naming the offending part of ``text`` and its column."""
+def _span(text: str, node: ast.AST) -> tuple[int, int]:
+    """The characters of ``text`` that ``node`` was parsed from."""
     col = _chars(text, getattr(node, "col_offset", 0))
     end = getattr(node, "end_col_offset", None)
-    end = _chars(text, end) if end is not None else col + 1
-    return ExprError(f"{why}: {text[col:end]!r} at column {col + 1}")
+    return col, (_chars(text, end) if end is not None else col + 1)
+
+
+def _point(text: str, node: ast.AST, why: str, error: type[ExprError] = ExprError) -> ExprError:
+    """One line naming the offending part of ``text`` and its column."""
+    col, end = _span(text, node)
+    return error(f"{why}: {text[col:end]!r} at column {col + 1}")
+
+
+def _typed(text: str, node: ast.Name) -> str:
+    """A name as the user typed it: Python's parser NFKC-normalises identifiers ('ﬁ' -> 'fi')."""
+    col, end = _span(text, node)
+    return text[col:end]
 
 
 def parse_bindings(pairs: list[str]) -> dict[str, float]:
@@ -88,7 +104,10 @@ def build(text: str, bindings: Mapping[str, float]) -> tuple[Value, dict[str, Va
     if len(text) > MAX_LENGTH:
         raise ExprError(f"the expression is {len(text)} characters long; the limit is {MAX_LENGTH}")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():
+            # "1if" warns (invalid decimal literal) before failing: make the warning the one error.
+            warnings.simplefilter("error", SyntaxWarning)
+            tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
         col = err.offset or 1
         raise ExprError(f"not a valid expression ({err.msg}) at column {col}: {text.strip()!r}") from None
@@ -110,25 +129,27 @@ def build(text: str, bindings: Mapping[str, float]) -> tuple[Value, dict[str, Va
                 raise _point(text, node, "the number is too large for a float")
             return value
         if isinstance(node, ast.Name):
-            if node.id in FUNCTIONS:
-                raise _point(text, node, f"{node.id!r} is a function: call it, e.g. {node.id}(x)")
-            if node.id not in leaves:
-                raise _point(text, node, f"no value given for {node.id!r}: add {node.id}=NUMBER")
-            used.add(node.id)
-            return leaves[node.id]
+            name = _typed(text, node)
+            if name in FUNCTIONS:
+                raise _point(text, node, f"{name!r} is a function: call it, e.g. {name}(x)")
+            if name not in leaves:
+                raise _point(text, node, f"no value given for {name!r}: add {name}=NUMBER")
+            used.add(name)
+            return leaves[name]
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
             left, right = ev(node.left, depth + 1), ev(node.right, depth + 1)
             if isinstance(left, Value) or isinstance(right, Value):
-                return _BINARY[type(node.op)](left, right)
+                return finite(node, lambda: _BINARY[type(node.op)](left, right))
             try:
                 value = _CHECKED[type(node.op)](left, right)
             except (ArithmeticError, ValueError) as err:
-                raise _point(text, node, f"cannot compute this constant part ({err})") from None
+                raise _point(text, node, f"cannot compute this constant part ({err})", ResultError) from None
             if not math.isfinite(value):
-                raise _point(text, node, "this constant part is too large for a float")
+                raise _point(text, node, "this constant part is too large for a float", ResultError)
             return value
         if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-            return _UNARY[type(node.op)](ev(node.operand, depth + 1))
+            operand = ev(node.operand, depth + 1)
+            return finite(node, lambda: _UNARY[type(node.op)](operand))
         if isinstance(node, ast.Call):
             return call(node, depth)
         what = _WHAT.get(type(node), f"{type(node).__name__} nodes")
@@ -136,11 +157,24 @@ def build(text: str, bindings: Mapping[str, float]) -> tuple[Value, dict[str, Va
             what = f"the operator {type(node.op).__name__}"
         raise _point(text, node, f"not allowed: {what}; use numbers, names, + - * / ** and functions")
 
+    def finite(node: ast.AST, compute):
+        """``compute()`` one step on Values; an overflow or a domain error names this step."""
+        try:
+            value = compute()
+        except (ArithmeticError, ValueError) as err:
+            if isinstance(err, ExprError):
+                raise
+            raise _point(text, node, f"cannot compute ({err})", ResultError) from None
+        number = value.data if isinstance(value, Value) else value
+        if not math.isfinite(number):
+            raise _point(text, node, f"the value is {number!r}, beyond a float", ResultError)
+        return value
+
     def call(node: ast.Call, depth: int):
-        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+        name = _typed(text, node.func) if isinstance(node.func, ast.Name) else ""
+        if name not in FUNCTIONS:
             allowed = ", ".join(sorted(FUNCTIONS))
             raise _point(text, node.func, f"only these functions can be called: {allowed}")
-        name = node.func.id
         if node.keywords:
             raise _point(text, node.keywords[0].value, f"{name}() takes no keyword arguments")
         nargs = len(node.args)
@@ -153,8 +187,8 @@ def build(text: str, bindings: Mapping[str, float]) -> tuple[Value, dict[str, Va
             slope = ev(node.args[1], depth + 1)
             if isinstance(slope, Value):
                 raise _point(text, node.args[1], "leaky_relu's slope must be a number")
-            return FUNCTIONS[name](x, slope)
-        return FUNCTIONS[name](x)
+            return finite(node, lambda: FUNCTIONS[name](x, slope))
+        return finite(node, lambda: FUNCTIONS[name](x))
 
     try:
         out = ev(tree.body, 0)

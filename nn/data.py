@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .init import make_rng
 
-__all__ = ["tutorial", "moons", "circles", "spirals", "blobs", "train_test_split"]
+__all__ = ["tutorial", "moons", "circles", "spirals", "blobs", "train_test_split", "DATASETS", "ALIASES",
+           "dataset_name"]
 
 
 def _count(n: Any, what: str, where: str, least: int) -> int:
@@ -130,6 +132,22 @@ def blobs(
     X = np.repeat(mu, sizes, axis=0) + std * rng.standard_normal((n, dim))
     y = np.repeat(np.arange(k), sizes)
     return _shuffled(rng, X, y)
+
+
+# One name per dataset, used by the API and the command line alike; the aliases are accepted too.
+DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
+    "tutorial": tutorial, "moons": moons, "circles": circles, "spirals": spirals, "blobs": blobs,
+}
+ALIASES = {"moon": "moons", "circle": "circles", "spiral": "spirals", "blob": "blobs"}
+
+
+def dataset_name(name: str) -> str:
+    """The dataset's one name for ``name`` or an alias (``'spiral'`` -> ``'spirals'``); else a ValueError."""
+    if name in DATASETS:
+        return name
+    if name in ALIASES:
+        return ALIASES[name]
+    raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
 
 
 def train_test_split(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from chainrule import nn
 from chainrule.cli import main
 from chainrule.expr import MAX_LENGTH
 
@@ -138,7 +139,7 @@ def test_refusal_points_at_the_offending_part(capsys, tmp_path):
         (["a", "a=1", "b=2"], "not used in the expression: b"),
         (["a", "a=inf"], "finite"),
         (["foo(a)", "a=1"], "only these functions"),
-        (["log(a)", "a=-1"], "log(-1.0)"),
+        (["log(a)", "a=-1"], "log(-1.0)"),  # exit 1: a valid expression without a real value
         (["exp(a)", "a=1000"], "overflows"),
         (["a / b", "a=1", "b=0"], "division by zero"),
         (["exp", "a=1"], "'exp' is a function"),
@@ -152,7 +153,10 @@ def test_refusal_points_at_the_offending_part(capsys, tmp_path):
 )
 def test_graph_errors_exit_2_with_one_line(capsys, tmp_path, argv, words):
     status, _, err = run(capsys, "graph", *argv, "--out", str(tmp_path / "g.svg"))
-    assert status == 2
+    # A usage error (the expression or a binding) is 2; a valid expression whose value is not a
+    # real float (overflow, a domain error, division by zero) is 1.
+    failed = ("log(-1.0)", "overflows", "division by zero", "not a real number")
+    assert status == (1 if words in failed else 2), err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert words in err
 
@@ -303,10 +307,9 @@ def test_train_errors(capsys, tmp_path, argv, words):
 
 
 def test_unknown_dataset_is_a_usage_error(capsys):
-    with pytest.raises(SystemExit) as info:
-        main(["train", "--data", "mnist"])
-    assert info.value.code == 2
-    assert "invalid choice: 'mnist'" in capsys.readouterr().err
+    assert main(["train", "--data", "mnist"]) == 2
+    assert "unknown dataset 'mnist'; choose one of tutorial, moons, circles, spirals, blobs" in (
+        capsys.readouterr().err)
 
 
 # -- help and entry points -----------------------------------------------------------------------
@@ -314,17 +317,13 @@ def test_unknown_dataset_is_a_usage_error(capsys):
 
 @pytest.mark.parametrize("command", ["demo", "graph", "train"])
 def test_every_command_has_help_with_an_example(capsys, command):
-    with pytest.raises(SystemExit) as info:
-        main([command, "--help"])
-    assert info.value.code == 0
+    assert main([command, "--help"]) == 0
     out = capsys.readouterr().out
     assert "example" in out and f"chainrule {command}" in out
 
 
 def test_top_level_help_lists_the_commands_with_examples(capsys):
-    with pytest.raises(SystemExit) as info:
-        main(["--help"])
-    assert info.value.code == 0
+    assert main(["--help"]) == 0
     out = capsys.readouterr().out
     for command in ("demo", "graph", "train"):
         assert f"chainrule {command}" in out
@@ -344,3 +343,144 @@ def test_python_dash_m_error_is_one_line_on_stderr():
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 2
     assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1
+
+
+# -- the rough edges: one name per dataset, strict lists, divergence, one-line usage errors ------
+
+
+@pytest.mark.parametrize("name", ["spirals", "spiral"])
+def test_spirals_is_the_cli_and_api_name_and_spiral_an_alias(tmp_path, capsys, name):
+    assert "spirals" in nn.data.DATASETS and nn.data.dataset_name("spiral") == "spirals"
+    status, out, err = run(capsys, "train", "--data", name, "--hidden", "4", "--steps", "2",
+                           "--samples", "30", "--no-progress", "--out", str(tmp_path))
+    assert status == 0, err
+    assert " on spirals (30 points, 3 classes)" in out
+
+
+@pytest.mark.parametrize("hidden, words", [
+    ("16,,16", "--hidden 16,,16: size 2 is empty"),
+    ("16,", "--hidden 16,: size 2 is empty"),
+    ("", "--hidden : size 1 is empty"),
+    ("16,x", "--hidden 16,x: size 2 is 'x'"),
+    ("16,-3", "--hidden 16,-3: size 2 is '-3'"),
+    ("16,0", "--hidden 16,0: every layer needs at least one neuron"),
+])
+def test_malformed_hidden_sizes_are_refused(capsys, tmp_path, hidden, words):
+    status, out, err = run(capsys, "train", f"--hidden={hidden}", "--out", str(tmp_path))
+    assert status == 2 and err == f"chainrule train: {words}" + (
+        "" if "neuron" in words else "; give positive whole numbers separated by commas, e.g. 16,16") + "\n"
+    assert not (tmp_path / "weights.json").exists()
+
+
+def test_a_diverging_run_stops_and_keeps_the_last_finite_weights(capsys, tmp_path):
+    status, out, err = run(capsys, "train", "--lr", "100", "--steps", "100", "--no-progress", "--out",
+                           str(tmp_path))
+    assert status == 1
+    assert err.count("\n") == 1 and err.startswith("chainrule train: training diverged: ")
+    assert "try a smaller learning rate, e.g. --lr 10 (the weights of the last step with a finite loss" in err
+    step = int(re.search(r"at step (\d+)", err).group(1))
+    assert step >= 1
+    # Replay the run with plain fit: the weights kept are those the last acceptable loss was
+    # computed from, the weights after step - 1 updates.
+    X, y = nn.data.moons(100, seed=0)
+    model = nn.MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=0)
+    if step > 1:
+        nn.fit(model, X, 2.0 * y - 1.0, loss="hinge", optimizer=nn.Adam(model.parameters(), lr=100.0),
+               epochs=step - 1, progress=False, seed=0)
+    saved = json.loads((tmp_path / "weights.json").read_text())["parameters"]
+    assert saved == model.state_dict()
+    assert all(math.isfinite(v) for v in saved.values())
+
+
+def test_a_non_finite_loss_is_a_divergence_not_a_crash(capsys, tmp_path, monkeypatch):
+    real = nn.losses.LOSSES["hinge"]
+    calls = []
+
+    def goes_nan(preds, y):
+        calls.append(1)
+        out = real(preds, y)
+        return out * float("nan") if len(calls) == 4 else out
+
+    monkeypatch.setitem(nn.LOSSES, "hinge", goes_nan)
+    status, _, err = run(capsys, "train", "--steps", "10", "--no-progress", "--out", str(tmp_path))
+    assert status == 1 and "training diverged: the loss is nan at step 3; try a smaller learning rate" in err
+    assert (tmp_path / "weights.json").exists()
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["train", "--data", "mooons"], "chainrule train: argument --data: unknown dataset 'mooons'; choose one"),
+    (["train", "--steps", "x"], "chainrule train: argument --steps: invalid int value: 'x'"),
+    (["train", "--bogus"], "chainrule: unrecognized arguments: --bogus"),
+    (["graph"], "chainrule graph: the following arguments are required: expr"),
+    (["nothing"], "chainrule: argument COMMAND: invalid choice: 'nothing'"),
+    ([], "chainrule: the following arguments are required: COMMAND"),
+])
+def test_every_usage_error_is_one_line_with_exit_2(capsys, argv, words):
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == ""
+    assert err.startswith(words) and err.count("\n") == 1 and "usage:" not in err
+
+
+def test_graph_without_dot_names_the_cli_way_out(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    status, out, err = run(capsys, "graph", "a*b", "a=2", "b=3", "--out", str(tmp_path / "g.svg"))
+    assert status == 1 and err.count("\n") == 1
+    assert err.startswith("chainrule graph: Graphviz's dot is not installed (install Graphviz")
+    assert err.endswith("so no svg file; write the graph's DOT source instead with --format dot\n")
+    status, out, err = run(capsys, "graph", "a*b", "a=2", "b=3", "--format", "dot",
+                           "--out", str(tmp_path / "g.dot"))
+    assert status == 0 and (tmp_path / "g.dot").read_text().startswith("digraph")
+
+
+@pytest.mark.parametrize("expr, bindings, part", [
+    ("a*a", ["a=1e200"], "'a*a' at column 1"),
+    ("2 + a*a*0.5", ["a=1e200"], "'a*a' at column 5"),
+    ("exp(a) + 1", ["a=1000"], "'exp(a)' at column 1"),
+    ("-(a*a)", ["a=1e200"], "'a*a' at column 3"),
+])
+def test_a_result_beyond_a_float_is_exit_1_naming_the_part(capsys, tmp_path, expr, bindings, part):
+    status, out, err = run(capsys, "graph", expr, *bindings, "--format", "dot",
+                           "--out", str(tmp_path / "g.dot"))
+    assert status == 1 and out == "" and err.count("\n") == 1
+    assert err.startswith("chainrule graph: ") and err.rstrip("\n").endswith(part), err
+    assert not (tmp_path / "g.dot").exists()
+
+
+def test_a_gradient_beyond_a_float_is_exit_1(capsys, tmp_path):
+    # log(a) is finite at the smallest float, but its derivative 1/a is not
+    status, out, err = run(capsys, "graph", "log(a)", "a=5e-324", "--format", "dot",
+                           "--out", str(tmp_path / "g.dot"))
+    assert status == 1 and err == "chainrule graph: the gradient d/da is inf, beyond a float\n"
+
+
+def test_no_warning_line_before_a_syntax_error(tmp_path):
+    argv = ["-W", "default", "-m", "chainrule", "graph", "1if", "--format", "dot"]
+    proc = subprocess.run([sys.executable, *argv],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr == ("chainrule graph: not a valid expression (invalid decimal literal) "
+                           "at column 1: '1if'\n")
+
+
+@pytest.mark.parametrize("argv", [
+    ["graph", "-a", "a=2"],
+    ["graph", "-a*b", "a=2", "b=3", "--format", "dot"],
+    ["graph", "--format", "dot", "-a*b", "a=2", "b=3"],
+    ["graph", "--", "-a*b", "a=2", "b=3"],
+])
+def test_a_leading_minus_is_the_expression(capsys, tmp_path, monkeypatch, argv):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run(capsys, *argv)
+    assert status == 0, err
+    grads = grads_printed(out)
+    assert grads["a"] == (-1.0 if len(argv) == 3 else -3.0)
+
+
+def test_names_are_matched_as_typed(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run(capsys, "graph", "ﬁ*2", "ﬁ=3", "--format", "dot")
+    assert status == 0, err
+    assert out.splitlines()[0] == "ﬁ*2 = 6" and grads_printed(out) == {"ﬁ": 2.0}
+    # 'fi' is another name than 'ﬁ', though Python's parser would fold them together
+    status, _, err = run(capsys, "graph", "fi*2", "ﬁ=3", "--format", "dot")
+    assert status == 2 and "no value given for 'fi'" in err
