@@ -43,8 +43,18 @@ def say(msg: str) -> None:
     print(f"[dev] {msg}", flush=True)
 
 
-def run(cmd: list, **kw) -> None:
-    subprocess.run([str(c) for c in cmd], check=True, **kw)
+def run(cmd: list, show_failure: bool = True, **kw) -> None:
+    """Run a setup command quietly; if it fails, print everything it said and raise.
+
+    Each step prints one line of its own (``say``); pip's and setuptools' chatter is kept
+    unless the step fails, when it is the diagnosis.
+    """
+    proc = subprocess.run([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          stdin=subprocess.DEVNULL, text=True, errors="replace", **kw)
+    if proc.returncode != 0:
+        if show_failure:
+            print(proc.stdout, end="" if proc.stdout.endswith("\n") else "\n", flush=True)
+        raise subprocess.CalledProcessError(proc.returncode, [str(c) for c in cmd])
 
 
 def apt_install(*packages: str) -> bool:
@@ -57,7 +67,7 @@ def apt_install(*packages: str) -> bool:
         run(["apt-get", "update", "-qq"], env=env)
         run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], env=env)
     except subprocess.CalledProcessError as err:
-        say(f"apt-get failed ({err})")
+        say(f"apt-get failed ({' '.join(err.cmd)} exited {err.returncode}; its output is above)")
         return False
     return True
 
@@ -84,16 +94,21 @@ def ensure_venv(extras: str) -> None:
     if not PY.exists():
         say("creating .venv")
         try:
-            run([sys.executable, "-m", "venv", VENV])
+            run([sys.executable, "-m", "venv", VENV], show_failure=False)  # handled below
         except subprocess.CalledProcessError:
+            say("python's venv module is missing; installing it")
             ver = f"python3.{sys.version_info.minor}-venv"
             if not apt_install(ver, "python3-venv"):
                 sys.exit("[dev] python's venv module is missing: apt-get install python3-venv")
             shutil.rmtree(VENV, ignore_errors=True)
             run([sys.executable, "-m", "venv", VENV])
     say(f"installing chainrule[{extras}] into .venv")
-    run([PY, "-m", "pip", "install", "-q", "--upgrade", "pip"])
-    run([PY, "-m", "pip", "install", "-q", "-e", f"{ROOT}[{extras}]"])
+    try:
+        run([PY, "-m", "pip", "install", "--upgrade", "pip"])
+        run([PY, "-m", "pip", "install", "-e", f"{ROOT}[{extras}]"])
+    except subprocess.CalledProcessError as err:
+        command = " ".join(err.cmd)
+        sys.exit(f"[dev] installing failed: {command} exited {err.returncode} (its output is above)")
     stamp.touch()
 
 

@@ -88,14 +88,22 @@ def wheel(tmp_path_factory) -> Path:
 
 
 def venv(where: Path) -> tuple[Path, Path]:
-    """A fresh virtual environment: its python and its bin folder."""
-    run([sys.executable, "-m", "venv", where], cwd=where.parent)
+    """A fresh virtual environment: its python and its bin folder.
+
+    Without its own pip (ensurepip is the slowest part of making one): this pip installs into
+    it with ``--python``.
+    """
+    run([sys.executable, "-m", "venv", "--without-pip", where], cwd=where.parent)
     bindir = where / BIN
     return bindir / "python", bindir
 
 
+def pip(python: Path, *args, cwd: Path) -> subprocess.CompletedProcess:
+    return run([sys.executable, "-m", "pip", "--python", python, *args], cwd=cwd)
+
+
 def pip_install(python: Path, *what) -> None:
-    run([python, "-m", "pip", "install", "-q", *what], cwd=python.parent)
+    pip(python, "install", "-q", *what, cwd=python.parent)
 
 
 def readme_snippets() -> list[str]:
@@ -112,8 +120,8 @@ def test_wheel_installs_beside_hips_autograd(order, wheel, tmp_path):
     else:
         pip_install(python, "autograd")
         pip_install(python, wheel)
-    run([python, "-m", "pip", "check"], cwd=tmp_path)
-    listing = run([python, "-m", "pip", "show", "-f", "chainrule"], cwd=tmp_path).stdout
+    pip(python, "check", cwd=tmp_path)
+    listing = pip(python, "show", "-f", "chainrule", cwd=tmp_path).stdout
     top = {line.strip().split("/")[0] for line in listing.splitlines() if line.startswith("  ")}
     assert {t for t in top if not t.endswith((".dist-info", ".."))} == {"chainrule"}, top
 
@@ -144,6 +152,8 @@ def test_wheel_installs_beside_hips_autograd(order, wheel, tmp_path):
     readme = tmp_path / "readme"
     readme.mkdir()
     for i, code in enumerate(readme_snippets()):
+        if "import torch" in code:  # needs the torch extra; tests/test_readme.py runs it
+            continue
         (readme / f"snippet{i}.py").write_text(code, encoding="utf-8")
         run([python, f"snippet{i}.py"], cwd=readme)
     assert (readme / "out.svg").exists() and (readme / "out.html").exists()
@@ -164,5 +174,28 @@ def test_wheel_installs_beside_hips_autograd(order, wheel, tmp_path):
     assert all(p.stat().st_size > 0 for p in (tmp_path / "full").iterdir())
 
     # Removing HIPS autograd leaves chainrule whole.
-    run([python, "-m", "pip", "uninstall", "-y", "-q", "autograd"], cwd=tmp_path)
+    pip(python, "uninstall", "-y", "-q", "autograd", cwd=tmp_path)
     assert run([python, "-c", CHAINRULE_CHECK], cwd=tmp_path).stdout.startswith("chainrule ok")
+
+
+def test_dev_py_prints_one_line_per_step_and_a_failing_step_in_full(tmp_path):
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    for name in (*SOURCES, "dev.py"):
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, clone / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(ROOT / name, clone / name)
+    setup = [sys.executable, "-c", "import dev; dev.ensure_venv('plot')"]
+    done = run(setup, cwd=clone)
+    assert done.stdout == "[dev] creating .venv\n[dev] installing chainrule[plot] into .venv\n"
+    assert done.stderr == ""
+    assert run([clone / ".venv" / BIN / "chainrule", "--help"], cwd=tmp_path).returncode == 0
+    # A step that fails shows everything pip said, then one line naming the step.
+    cfg = clone / "setup.cfg"
+    cfg.write_text(cfg.read_text().replace("numpy>=1.24", "numpy>=>1.24"))
+    failed = run(setup, cwd=clone, ok=False)
+    assert failed.returncode != 0
+    assert failed.stdout.startswith("[dev] installing chainrule[plot] into .venv\n")
+    assert "numpy>=>1.24" in failed.stdout  # pip's own diagnosis
+    assert failed.stderr.startswith("[dev] installing failed: ") and failed.stderr.count("\n") == 1
