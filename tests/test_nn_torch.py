@@ -1,14 +1,23 @@
-"""nn.to_torch / nn.from_torch: the same network in PyTorch, the same outputs and gradients in float64."""
+"""nn.to_torch / nn.from_torch: the same network in PyTorch, the same outputs and gradients in float64.
 
+torch is imported by the fixture, not at collection, so the tests that run before these see a
+process without it, as a chainrule user who never asked for it has.
+"""
+
+import importlib
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-import torch
 
 from chainrule import nn
 from chainrule.autograd import Value
+
+
+@pytest.fixture
+def torch():
+    return importlib.import_module("torch")
 
 TOL = 1e-12
 
@@ -28,6 +37,7 @@ def chainrule_pass(model, X):
 
 
 def torch_pass(module, X):
+    torch = importlib.import_module("torch")
     module.zero_grad()
     out = module(torch.tensor(X, dtype=torch.float64))
     (out * out * 0.5).sum().backward()
@@ -52,7 +62,7 @@ def assert_same(model, module, X):
 
 @pytest.mark.parametrize("activation", sorted(nn.ACTIVATIONS))
 @pytest.mark.parametrize("bias", [True, False])
-def test_to_torch_gives_the_same_outputs_and_gradients(activation, bias):
+def test_to_torch_gives_the_same_outputs_and_gradients(torch, activation, bias):
     rng = np.random.RandomState(3)
     model = nn.MLP(3, [5, 4, 2], activation=activation, output_activation="sigmoid", bias=bias, seed=7)
     for p in model.parameters():  # nonzero biases too, and some pre-activations past softplus's bend
@@ -69,7 +79,7 @@ def test_to_torch_gives_the_same_outputs_and_gradients(activation, bias):
     assert back.state_dict() == model.state_dict()  # exact: float64 holds every weight
 
 
-def test_from_torch_brings_a_torch_mlp_over():
+def test_from_torch_brings_a_torch_mlp_over(torch):
     torch.manual_seed(0)
     module = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 8),
                                  torch.nn.Tanh(), torch.nn.Linear(8, 1)).double()
@@ -79,7 +89,7 @@ def test_from_torch_brings_a_torch_mlp_over():
     assert_same(model, module, X)
 
 
-def test_from_torch_reads_float32_weights_exactly():
+def test_from_torch_reads_float32_weights_exactly(torch):
     module = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1),
                                  torch.nn.Sigmoid())
     model = nn.from_torch(module)
@@ -87,23 +97,20 @@ def test_from_torch_reads_float32_weights_exactly():
     assert model.layers[1].activation == "sigmoid"
 
 
-L = torch.nn.Linear
-
-
-@pytest.mark.parametrize("module, words", [
-    (torch.nn.Sequential(L(2, 3), torch.nn.GELU(), L(3, 1)), "GELU has no chainrule"),
-    (torch.nn.Sequential(L(2, 3), torch.nn.LeakyReLU(0.2), L(3, 1)), "LeakyReLU has no chainrule"),
-    (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 3), torch.nn.Tanh(),
-                         torch.nn.Linear(3, 1)), "one hidden activation"),
-    (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(4, 1)), "layer 1 takes 4 inputs"),
-    (torch.nn.Sequential(torch.nn.Linear(2, 3, bias=False), torch.nn.Linear(3, 1)), "biases in all layers"),
-    (torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(3, 1)), "comes before any Linear"),
-    (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Tanh()), "second activation"),
-    (torch.nn.Linear(2, 3), "expected a torch.nn.Sequential"),
+@pytest.mark.parametrize("make, words", [
+    (lambda t, L: t.nn.Sequential(L(2, 3), t.nn.GELU(), L(3, 1)), "GELU has no chainrule"),
+    (lambda t, L: t.nn.Sequential(L(2, 3), t.nn.LeakyReLU(0.2), L(3, 1)), "LeakyReLU has no chainrule"),
+    (lambda t, L: t.nn.Sequential(L(2, 3), t.nn.ReLU(), L(3, 3), t.nn.Tanh(), L(3, 1)),
+     "one hidden activation"),
+    (lambda t, L: t.nn.Sequential(L(2, 3), L(4, 1)), "layer 1 takes 4 inputs"),
+    (lambda t, L: t.nn.Sequential(L(2, 3, bias=False), L(3, 1)), "biases in all layers"),
+    (lambda t, L: t.nn.Sequential(t.nn.ReLU(), L(3, 1)), "comes before any Linear"),
+    (lambda t, L: t.nn.Sequential(L(2, 3), t.nn.ReLU(), t.nn.Tanh()), "second activation"),
+    (lambda t, L: L(2, 3), "expected a torch.nn.Sequential"),
 ])
-def test_from_torch_refuses_what_an_mlp_cannot_be(module, words):
+def test_from_torch_refuses_what_an_mlp_cannot_be(torch, make, words):
     with pytest.raises((ValueError, TypeError), match=words):
-        nn.from_torch(module)
+        nn.from_torch(make(torch, torch.nn.Linear))
 
 
 def test_torch_is_never_imported_unless_asked():
