@@ -7,7 +7,8 @@
 - :func:`write_stepper`: a self-contained HTML page stepping through backward.
 - :func:`write_practice`, :func:`practice`: the backward pass as an exercise, on a page or
   inline in a notebook; :data:`LESSONS` names the built-in exercises.
-- :func:`plot_history`, :func:`plot_decision_boundary`: training plots (needs matplotlib).
+- :func:`plot_history`, :func:`plot_decision_boundary`, :func:`decision_figure`: training plots
+  (needs matplotlib).
 - :func:`render`, :func:`save_source`: write a graph to a file (SVG/PNG/PDF, or DOT source);
   every ``dot`` run is time-limited (:class:`RenderTimeout`, fallbacks that say so).
 """
@@ -17,7 +18,7 @@ from .exercise import exercise
 from .explain import explain
 from .graph import GraphTooLarge, draw_graph
 from .lessons import LESSONS, lesson
-from .plots import plot_decision_boundary, plot_history
+from .plots import decision_figure, plot_decision_boundary, plot_history
 from .practice import Practice, practice, practice_html, write_practice
 from .render import Graph, GraphvizNotFound, RenderTimeout, render, save_source
 from .stepper import stepper_html, write_stepper
@@ -25,6 +26,6 @@ from .stepper import stepper_html, write_stepper
 __all__ = [
     "draw_dot", "draw_graph", "explain", "write_stepper", "stepper_html", "write_practice",
     "practice_html", "practice", "Practice", "exercise", "LESSONS", "lesson", "plot_history",
-    "plot_decision_boundary", "render", "save_source", "Graph", "GraphvizNotFound", "RenderTimeout",
-    "GraphTooLarge",
+    "plot_decision_boundary", "decision_figure", "render", "save_source", "Graph", "GraphvizNotFound",
+    "RenderTimeout", "GraphTooLarge",
 ]

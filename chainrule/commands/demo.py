@@ -33,6 +33,20 @@ def speed_line(history: nn.History, seconds: float) -> str:
     return f"{len(history)} steps in {seconds:.2f} s ({1e3 * seconds / len(history):.3g} ms a step, {how})"
 
 
+def train(model: nn.MLP, iterations: int, progress: bool = False) -> nn.History:
+    """The tutorial's training: full-batch SGD at rate 1 on the sum of squares."""
+    X, y = nn.data.tutorial()
+    return nn.fit(model, X, y, loss="sum_of_squares", optimizer=nn.SGD(model.parameters(), lr=1.0),
+                  epochs=iterations, progress=progress, desc="training", accuracy=None)
+
+
+def trained(iterations: int = 1500, seed: int = 1) -> nn.MLP:
+    """The network ``chainrule demo`` draws; docs/make_images.py draws the README's picture from it."""
+    model = nn.tutorial_network(seed=seed)
+    train(model, iterations)
+    return model
+
+
 def run(args: argparse.Namespace) -> int:
     """Train, print the table of predictions, and write the files a learner looks at."""
     if args.iterations < 1:
@@ -42,10 +56,7 @@ def run(args: argparse.Namespace) -> int:
     model = nn.tutorial_network(seed=args.seed)
     print(f"the tutorial's network: {model!r}, {len(model.parameters())} weights, seed {args.seed}")
     start = time.perf_counter()
-    history = nn.fit(
-        model, X, y, loss="sum_of_squares", optimizer=nn.SGD(model.parameters(), lr=1.0),
-        epochs=args.iterations, progress=not args.no_progress, desc="training", accuracy=None,
-    )
+    history = train(model, args.iterations, progress=not args.no_progress)
     print(speed_line(history, time.perf_counter() - start))
     pred = nn.predict(model, X)
     print()
