@@ -57,7 +57,7 @@ def _dot_for_layout() -> Iterator[None]:
 
 PRACTICE_RIGHT = 9  # questions answered right before the screenshot; the 10th gets a wrong answer
 PRACTICE_WRONG = "0"  # x2 * w2 by x2: the input instead of the other operand, which the page diagnoses
-VIEWPORT = {"width": 1600, "height": 700}
+VIEWPORT = {"width": 1900, "height": 700}
 
 
 def practice_source() -> str:
