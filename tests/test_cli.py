@@ -377,7 +377,7 @@ def test_a_diverging_run_stops_and_keeps_the_last_finite_weights(capsys, tmp_pat
                            str(tmp_path))
     assert status == 1
     assert err.count("\n") == 1 and err.startswith("chainrule train: training diverged: ")
-    assert "try a smaller learning rate, e.g. --lr 10 (the weights of the last step with a finite loss" in err
+    assert "try a smaller learning rate, e.g. --lr 10 (the weights from before it diverged are in " in err
     step = int(re.search(r"at step (\d+)", err).group(1))
     assert step >= 1
     # Replay the run with plain fit: the weights kept are those the last acceptable loss was

@@ -76,16 +76,22 @@ def mentioned_names(text: str) -> set[str]:
 
 
 def resolve(dotted: str) -> object:
+    """The object ``dotted`` names, read as a module path as far as one exists (``viz.render`` is
+    both a function and a module: ``viz.render.TIME_LIMIT`` is the module's); AttributeError if none."""
     first, *rest = dotted.split(".")
-    obj = PACKAGES[first]
-    for part in rest:
-        if not hasattr(obj, part) and hasattr(obj, "__path__"):  # a submodule not imported yet
-            try:
-                importlib.import_module(f"{obj.__name__}.{part}")
-            except ImportError:
-                pass
-        obj = getattr(obj, part)  # AttributeError names what is missing
-    return obj
+    base = PACKAGES[first].__name__
+    for k in range(len(rest), -1, -1):
+        try:
+            obj = importlib.import_module(".".join([base, *rest[:k]]))
+        except ImportError:
+            continue
+        try:
+            for part in rest[k:]:
+                obj = getattr(obj, part)
+        except AttributeError:
+            continue
+        return obj
+    raise AttributeError(f"{dotted} names nothing in chainrule")
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.relative_to(ROOT).as_posix())

@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         if watch.good is not None:
             model.load_state_dict(watch.good)
             model.save(folder / "weights.json")
-            kept = f"the weights of the last step with a finite loss are in {folder / 'weights.json'}"
+            kept = f"the weights from before it diverged are in {folder / 'weights.json'}"
         else:
             kept = "no step had a finite loss, so no weights were written"
         raise Failure(f"training diverged: {watch.diverged}; try a smaller learning rate, e.g. "
