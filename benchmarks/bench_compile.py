@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import os
 import platform
 import sys
@@ -320,7 +321,8 @@ def run_tutorial(iterations: int, micrograd_steps: int) -> dict[str, float]:
 
 def micrograd_tutorial(X: np.ndarray, y: np.ndarray, w1: np.ndarray, w2: np.ndarray,
                        steps: int) -> float | None:
-    """micrograd's median step on the tutorial's network (sigmoid written as micrograd allows)."""
+    """micrograd's median step on the tutorial's network; micrograd has no exp or sigmoid, so the
+    sigmoid is a node with its own ``_backward``, as the lecture extends its Value."""
     try:
         from micrograd.engine import Value
     except ImportError:
@@ -330,7 +332,14 @@ def micrograd_tutorial(X: np.ndarray, y: np.ndarray, w1: np.ndarray, w2: np.ndar
     params = [w for row in W1 for w in row] + W2
 
     def sigmoid(z):
-        return (1 + (-z).exp()) ** -1
+        s = 1.0 / (1.0 + math.exp(-z.data))
+        out = Value(s, (z,), "sigmoid")
+
+        def _backward():
+            z.grad += s * (1.0 - s) * out.grad
+
+        out._backward = _backward
+        return out
 
     def step(_: int) -> None:
         total = Value(0.0)

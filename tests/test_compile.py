@@ -333,3 +333,16 @@ def test_sums_of_any_shape_are_fused_in_order():
     ref.backward()
     assert_close(out.data, ref.data, "value")
     assert_close(got, [p.grad for p in w], "gradients")
+
+
+def test_an_op_whose_text_calls_an_unknown_function_is_refused(monkeypatch):
+    from chainrule.autograd import RULES, Rule
+
+    clip = Rule("clip", 1, "min(a, 1)", "min(a, 1.0)", ("1 if a < 1 else 0",))
+    monkeypatch.setitem(RULES, "clip", clip)
+
+    def f(x):
+        return Value(min(x.data, 1.0), (x * 2,), "clip")
+
+    with pytest.raises(CompileError, match=r"op 'clip', whose text calls min: compile\(\) knows only"):
+        compile(f)(np.array(0.3))

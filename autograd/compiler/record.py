@@ -24,7 +24,8 @@ from ..engine import topo_order
 from ..mode import enable_grad
 from ..rules import CONST as CONST_RULE
 from ..value import Value
-from .texts import OpText, op_text
+from .texts import OpText, names_in, op_text
+from .vectors import NAMES
 
 __all__ = ["CompileError", "Graph", "Guard", "record", "INPUT", "PARAM", "CONST", "OP", "NO_SAMPLE",
            "MIXED", "COMPARE"]
@@ -149,7 +150,7 @@ def _leaves(arg: Any, name: str, index: int) -> Any:
     if isinstance(arg, (bool, np.bool_)) or isinstance(arg, Value):
         raise TypeError(f"compiled call: argument {index} ({name}) must be a number or a float array, "
                         f"got {type(arg).__name__}")
-    if np.ndim(arg) == 0 and not isinstance(arg, np.ndarray):
+    if np.ndim(arg) == 0:  # a number, or a 0-d array: one Value
         try:
             return Value(float(arg), label=name)
         except (TypeError, ValueError):
@@ -174,6 +175,20 @@ def _aux_ids(item: Any, ids: dict[Value, int], k: int) -> np.ndarray:
                                "not a Value; return Values (or lists or arrays of Values) only")
         out[idx] = ids[v]
     return out
+
+
+_OPERANDS = frozenset({"a", "b", "p", "out"})
+
+
+def _check_names(text: OpText) -> None:
+    """Refuse a rule whose text calls a function the numpy backend has no twin of."""
+    used = names_in(text.forward).union(*(names_in(d) for d in text.derivatives))
+    unknown = sorted(used - _OPERANDS - set(NAMES))
+    if unknown:
+        raise CompileError(
+            f"compiled function uses the op {text.name!r}, whose text calls {', '.join(unknown)}: "
+            f"compile() knows only {', '.join(sorted(NAMES))} (run this function uncompiled)"
+        )
 
 
 def _combine(s: int, t: int) -> int:
@@ -247,6 +262,7 @@ def _graph(order: list[Value], slots: dict, root: Value, extras: list, compared:
                     f"compiled function uses the op {order[i]._op!r}, which has no formula text in the rule "
                     "table; compile() runs only ops written as formula text (run this function uncompiled)"
                 )
+            _check_names(text)
             k = rule_ids[r] = len(texts)
             texts.append(text)
         rule[i] = k
