@@ -94,14 +94,16 @@ class Program:
         """Measure a step of each backend on the recorded data; True when floats win.
 
         The float code is timed first; when it already beats the least the numpy backend can
-        cost (a few numpy calls per group, each timed once per process), numpy is not built."""
+        cost, numpy is not built: a group makes at least eight numpy calls (gathers, the rule,
+        the write; forward and backward), each at least the time of a small one on this machine
+        (timed once per process)."""
         g = self.graph
         inputs = np.empty(g.n_inputs)
         nodes = np.flatnonzero(g.input_slot >= 0)
         inputs[g.input_slot[nodes]] = [g.value[i] for i in nodes.tolist()]
         params = [g.value[i] for i in g.param_nodes.tolist()]
         floats = self._best_time(self._run_floats, inputs.tolist(), params)
-        if floats < 4 * len(self.sched.groups) * _numpy_call_seconds():
+        if floats < 8 * len(self.sched.groups) * _numpy_call_seconds():
             return True
         return floats < self._best_time(self._run_batched, inputs, params)
 
