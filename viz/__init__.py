@@ -3,6 +3,8 @@
 - :func:`draw_dot`: the lecture's graph (label | data | grad per value, op nodes).
 - :func:`draw_graph`: the same graph with local derivatives and contributions on edges,
   contributions by colour and width, nn modules as clusters or collapsed neurons.
+- :func:`draw_network`: a model as neurons and weights, ∂loss/∂w summed over the batch (or
+  one sample's own), the same size for any batch.
 - :func:`explain`: the backward pass as text, one line per edge.
 - :func:`write_stepper`: a self-contained HTML page stepping through backward.
 - :func:`write_practice`, :func:`practice`: the backward pass as an exercise, on a page or
@@ -18,14 +20,15 @@ from .exercise import exercise
 from .explain import explain
 from .graph import GraphTooLarge, draw_graph
 from .lessons import LESSONS, lesson
+from .network import draw_network
 from .plots import decision_figure, plot_decision_boundary, plot_history
 from .practice import Practice, practice, practice_html, write_practice
 from .render import Graph, GraphvizNotFound, RenderTimeout, render, save_source
 from .stepper import stepper_html, write_stepper
 
 __all__ = [
-    "draw_dot", "draw_graph", "explain", "write_stepper", "stepper_html", "write_practice",
-    "practice_html", "practice", "Practice", "exercise", "LESSONS", "lesson", "plot_history",
+    "draw_dot", "draw_graph", "draw_network", "explain", "write_stepper", "stepper_html",
+    "write_practice", "practice_html", "practice", "Practice", "exercise", "LESSONS", "lesson", "plot_history",
     "plot_decision_boundary", "decision_figure", "render", "save_source", "Graph", "GraphvizNotFound",
     "RenderTimeout", "GraphTooLarge",
 ]

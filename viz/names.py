@@ -66,9 +66,12 @@ def layer_of(module: str) -> str | None:
 
 def short_name(name: str, module: str | None) -> str:
     """``name`` without its module's prefix (``w.1`` for ``layers.0.neurons.3.w.1`` inside
-    ``layers.0.neurons.3``); unchanged when it does not start with it."""
+    ``layers.0.neurons.3``, ``neurons.3`` for the module's output); unchanged when it does not
+    start with it."""
     if module is None:
         return name
+    if name == module:  # the module's own output, inside its box: its last two parts
+        return ".".join(name.split(".")[-2:])
     prefix = module + "."
     return name[len(prefix):] if name.startswith(prefix) and len(name) > len(prefix) else name
 

@@ -25,8 +25,8 @@ from .names import looks_like_parameter, node_names
 from .style import fmt
 
 __all__ = ["Edge", "TracedGraph", "trace", "node_id", "op_id", "result_edge_id", "edge_id",
-           "neuron_id", "neuron_edge_id", "rule_text", "derivative_text", "local_texts", "grouped",
-           "KINDS_ORDER"]
+           "neuron_id", "neuron_edge_id", "input_id", "cell_id", "weight_id", "rule_text", "derivative_text",
+           "local_texts", "grouped", "KINDS_ORDER"]
 
 KINDS_ORDER = ("input", "parameter", "constant", "intermediate", "output")
 
@@ -61,6 +61,21 @@ def neuron_id(k: int) -> str:
 def neuron_edge_id(k: int, j: int) -> str:
     """The edge from value ``j`` into module call ``k`` in the collapsed view."""
     return f"e_n{k}_{j}"
+
+
+def input_id(i: int) -> str:
+    """Input ``i`` of the network view."""
+    return f"x{i}"
+
+
+def cell_id(layer: int, k: int) -> str:
+    """Neuron ``k`` of layer ``layer`` in the network view."""
+    return f"L{layer}n{k}"
+
+
+def weight_id(layer: int, k: int, i: int) -> str:
+    """The edge of weight ``i`` of neuron ``k`` of layer ``layer`` in the network view."""
+    return f"L{layer}n{k}w{i}"
 
 
 # -- rule text ----------------------------------------------------------------------------------

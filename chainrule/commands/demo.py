@@ -95,11 +95,10 @@ def write_files(folder: Path, model: nn.MLP, X: np.ndarray, y: np.ndarray,
     total = per_example[0]
     for term in per_example[1:]:
         total = total + term
-    total.label = "loss (4 examples)"
     model.zero_grad()
-    total.backward()
-    neurons = viz.draw_graph(total, collapse="neuron")
-    written.append(("neuron-level view:", render_or_source(neurons, folder / "network.svg")))
+    total.backward()  # each weight's .grad: ∂loss/∂w summed over the 4 examples, what SGD steps by
+    network = viz.draw_network(model)
+    written.append(("network view (∂loss/∂w, batch):", render_or_source(network, folder / "network.svg")))
     model.zero_grad()
     curve = optional(folder / "loss.png",
                          lambda: viz.plot_history(folder / "loss.png", losses, title="tutorial: loss"))

@@ -1,0 +1,121 @@
+"""viz.draw_network: neurons and weights, ∂loss/∂w summed over the batch, or one sample's own."""
+
+import re
+
+import pytest
+from test_viz_support import SVG, parse_svg
+
+from chainrule import nn, viz
+from chainrule.autograd import Value
+
+
+def batch_loss(model, X, y):
+    total = None
+    for x, t in zip(X, y):
+        term = (Value(float(t)) - model([float(v) for v in x])) ** 2
+        total = term if total is None else total + term
+    return total
+
+
+def edges(svg_root) -> dict[str, str]:
+    """Each edge's id -> its tooltip text."""
+    out = {}
+    for g in svg_root.iter(f"{SVG}g"):
+        if g.get("class") == "edge":
+            a = next(g.iter(f"{SVG}a"), None)
+            out[g.get("id")] = a.get("{http://www.w3.org/1999/xlink}title") if a is not None else ""
+    return out
+
+
+def numbers(tip: str) -> tuple[float, float]:
+    w, d = re.fullmatch(r"w = (\S+), ∂\S+/∂w = (\S+)", tip).groups()
+    return float(w), float(d)
+
+
+def test_batch_summed_gradients_are_the_parameters_grads_and_central_differences():
+    X, y = nn.data.tutorial()
+    model = nn.tutorial_network(seed=1)
+    loss = batch_loss(model, X, y)
+    model.zero_grad()
+    loss.backward()
+    root = parse_svg(viz.draw_network(model).pipe(format="svg"))
+    tips = edges(root)
+    assert len(tips) == 3 * 4 + 4  # one edge per weight
+    for li, layer in enumerate(model.layers):
+        for k, neuron in enumerate(layer.neurons):
+            for i, w in enumerate(neuron.w):
+                shown_w, shown_d = numbers(tips[f"L{li}n{k}w{i}"])
+                assert shown_w == pytest.approx(w.data, rel=1e-3)
+                assert shown_d == pytest.approx(w.grad, rel=1e-3, abs=1e-9)
+                # and the grad is the batch loss's slope: central differences on the data
+                h = 1e-6
+                old = w.data
+                w.data = old + h
+                up = batch_loss(model, X, y).data
+                w.data = old - h
+                down = batch_loss(model, X, y).data
+                w.data = old
+                assert shown_d == pytest.approx((up - down) / (2 * h), rel=2e-3, abs=1e-6)
+
+
+def test_same_size_for_one_sample_or_a_thousand_and_per_sample_contributions_add_up():
+    rng_X = [[(k * 7 % 11) / 11, (k * 5 % 13) / 13, (k % 2)] for k in range(1000)]
+    model = nn.tutorial_network(seed=1)
+    sizes = []
+    for n in (1, 1000):
+        model.zero_grad()
+        batch_loss(model, rng_X[:n], [1.0] * n).backward()
+        g = viz.draw_network(model)
+        svg = g.pipe(format="svg", encoding="utf-8")
+        sizes.append(re.search(r'width="(\d+)pt" height="(\d+)pt"', svg).groups())
+    assert sizes[0] == sizes[1]
+    # the per-sample view: each sample's own ∂loss/∂w, which add up to the batch's
+    X, y = nn.data.tutorial()
+    model.zero_grad()
+    batch_loss(model, X, y).backward()
+    batch = edges(parse_svg(viz.draw_network(model).pipe(format="svg")))
+    per = [edges(parse_svg(viz.draw_network(model, sample=batch_loss(model, [x], [t])).pipe(format="svg")))
+           for x, t in zip(X, y)]
+    for eid, tip in batch.items():
+        total = sum(numbers(p[eid])[1] for p in per)
+        assert total == pytest.approx(numbers(tip)[1], rel=1e-4, abs=1e-6), eid
+
+
+def test_a_sample_view_shows_the_neuron_values_and_says_which_view_it_is():
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+    sample = (model([0.5, -1.0]) - 1.0) ** 2
+    sample.label = "L"
+    source = viz.draw_network(model, sample=sample).source
+    assert "one sample: its neuron values and its own" in source.replace("&#32;", " ")
+    assert "value" in source and "∂L/∂w" in source
+    h = model.layers[0].neurons[0]
+    assert f"value {float(f'{h([0.5, -1.0]).data:.3g}'):.3g}" in source
+
+
+def test_before_backward_only_weights_and_by_weight_colours():
+    model = nn.MLP(2, [2, 1], seed=0)
+    g = viz.draw_network(model, by="weight")
+    assert "backward()&#32;has&#32;not&#32;run" in g.source and "∂loss/∂w" not in g.source.split("label=")[-1]
+    g.pipe(format="svg")
+
+
+def test_bad_arguments_are_named():
+    model = nn.MLP(2, [2, 1], seed=0)
+    with pytest.raises(ValueError, match="by must be one of"):
+        viz.draw_network(model, by="size")
+    with pytest.raises(TypeError, match="nn Module"):
+        viz.draw_network([1, 2])
+    with pytest.raises(TypeError, match="sample must be"):
+        viz.draw_network(model, sample=3.0)
+    with pytest.raises(TypeError, match="edge_labels"):
+        viz.draw_network(model, edge_labels="yes")
+
+
+def test_the_demos_network_view_fits_a_1920_by_1080_screen(tmp_path):
+    from chainrule.cli import main
+
+    assert main(["demo", "--out", str(tmp_path), "--no-progress", "--iterations", "20"]) == 0
+    svg = (tmp_path / "network.svg").read_text(encoding="utf-8")
+    width, height = (int(v) for v in re.search(r'width="(\d+)pt" height="(\d+)pt"', svg).groups())
+    assert width * 4 / 3 <= 1920 and height * 4 / 3 <= 1080  # SVG points are 4/3 of a CSS pixel
+    assert "∂loss/∂w" in svg and svg.count('class="edge"') == 16
