@@ -5,6 +5,9 @@
   contributions by colour and width, nn modules as clusters or collapsed neurons.
 - :func:`draw_network`: a model as neurons and weights, ∂loss/∂w summed over the batch (or
   one sample's own), the same size for any batch.
+- :func:`draw_paths`: every path from a leaf to the root, each with its product of local
+  derivatives, and their sum checked against backward; :func:`draw_modes`: forward mode
+  (tangents) beside reverse mode (adjoints) on every node.
 - :func:`explain`: the backward pass as text, one line per edge.
 - :func:`write_stepper`: a self-contained HTML page stepping through backward.
 - :func:`write_practice`, :func:`practice`: the backward pass as an exercise, on a page or
@@ -21,14 +24,15 @@ from .explain import explain
 from .graph import GraphTooLarge, draw_graph
 from .lessons import LESSONS, lesson
 from .network import draw_network
+from .paths import draw_modes, draw_paths
 from .plots import decision_figure, plot_decision_boundary, plot_history
 from .practice import Practice, practice, practice_html, write_practice
 from .render import Graph, GraphvizNotFound, RenderTimeout, render, save_source
 from .stepper import stepper_html, write_stepper
 
 __all__ = [
-    "draw_dot", "draw_graph", "draw_network", "explain", "write_stepper", "stepper_html",
-    "write_practice", "practice_html", "practice", "Practice", "exercise", "LESSONS", "lesson", "plot_history",
-    "plot_decision_boundary", "decision_figure", "render", "save_source", "Graph", "GraphvizNotFound",
-    "RenderTimeout", "GraphTooLarge",
+    "draw_dot", "draw_graph", "draw_network", "draw_paths", "draw_modes", "explain", "write_stepper",
+    "stepper_html", "write_practice", "practice_html", "practice", "Practice", "exercise", "LESSONS",
+    "lesson", "plot_history", "plot_decision_boundary", "decision_figure", "render", "save_source",
+    "Graph", "GraphvizNotFound", "RenderTimeout", "GraphTooLarge",
 ]
