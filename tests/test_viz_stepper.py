@@ -85,12 +85,13 @@ def browser():
         b.close()
 
 
-def node_texts(page, k: int) -> dict[str, str]:
+def node_texts(page, k: int, within: str = "") -> dict[str, str]:
     """id -> the k-th text line of every value node (-1: the grad row, 0: the title)."""
-    return page.evaluate("""k => Object.fromEntries([...document.querySelectorAll('g.node')]
-        .map(g => [g.id, [...g.querySelectorAll('text')].map(t => t.textContent)])
+    return page.evaluate("""([k, within]) => Object.fromEntries(
+        [...document.querySelectorAll(within + ' g.node')]
+        .map(g => [g.dataset.cr, [...g.querySelectorAll('text')].map(t => t.textContent)])
         .filter(([id, ts]) => /^v[0-9]+$/.test(id) && ts.length > 1)
-        .map(([id, ts]) => [id, ts.at(k)]))""", k)
+        .map(([id, ts]) => [id, ts.at(k)]))""", [k, within])
 
 
 def test_labels_starting_with_grad_keep_their_title(browser, tmp_path):
@@ -139,13 +140,14 @@ def test_step_through_in_a_real_browser(browser, tmp_path):
     page.goto(path.as_uri())
 
     def current() -> str:
-        return page.eval_on_selector(".node.current", "e => e.id")
+        return page.eval_on_selector(".node.current", "e => e.dataset.cr")
 
     def grads() -> dict:
         return node_texts(page, -1)
 
     def box(node_id: str):
-        return page.eval_on_selector(f"#{node_id}", "e => { const b = e.getBBox(); return [b.x, b.y]; }")
+        return page.eval_on_selector(f'[data-cr="{node_id}"]',
+                                     "e => { const b = e.getBBox(); return [b.x, b.y]; }")
 
     order = [f"v{i}" for i in reversed(range(len(nodes)))]
     assert current() == order[0]
@@ -154,16 +156,16 @@ def test_step_through_in_a_real_browser(browser, tmp_path):
     assert sum(1 for s in first.values() if s == "grad ?") < len(first) - 1  # the root's operands got theirs
     where = box("v0")
 
-    page.click("#next")
+    page.click(".crs-next")
     assert current() == order[1]
-    active = page.eval_on_selector_all(".edge.active", "es => es.map(e => e.id)")
+    active = page.eval_on_selector_all(".edge.active", "es => es.map(e => e.dataset.cr)")
     i = int(order[1][1:])
     assert sorted(active) == sorted([f"e{i}op"] + [f"e{i}_{s}" for s in range(len(nodes[i]._prev))])
     after = grads()
     for s in t.edges_of(i):
         if not nodes[s.child].is_constant:
             assert math.isclose(last_number(after[f"v{s.child}"]), s.total, rel_tol=1e-3)
-    assert "×" in page.text_content("#arith")
+    assert "×" in page.text_content(".crs-arith")
 
     page.keyboard.press("ArrowRight")
     assert current() == order[2]
@@ -171,7 +173,7 @@ def test_step_through_in_a_real_browser(browser, tmp_path):
     assert current() == order[1]
     assert box("v0") == where  # nothing moves between frames
 
-    page.eval_on_selector("#slider", "e => { e.value = '4'; e.dispatchEvent(new Event('input')); }")
+    page.eval_on_selector(".crs-slider", "e => { e.value = '4'; e.dispatchEvent(new Event('input')); }")
     assert current() == order[4]
 
     page.keyboard.press("End")
@@ -179,12 +181,62 @@ def test_step_through_in_a_real_browser(browser, tmp_path):
     for k, v in enumerate(nodes):
         if not v.is_constant:
             assert math.isclose(last_number(final[f"v{k}"]), v.grad, rel_tol=1e-3, abs_tol=1e-12), (k, final)
-    assert page.text_content("#counter") == f"step {len(nodes)} / {len(nodes)}"
+    assert page.text_content(".crs-counter") == f"step {len(nodes)} / {len(nodes)}"
 
     page.keyboard.press("Home")
-    page.click("#play")
-    page.wait_for_function(f"document.body.dataset.step === '{len(nodes) - 1}'", timeout=10_000)
-    assert page.text_content("#play") == "play"  # it stopped by itself at the end
+    page.click(".crs-play")
+    last = len(nodes) - 1
+    page.wait_for_function(f"document.querySelector('.chainrule-stepper').dataset.step === '{last}'",
+                           timeout=10_000)
+    assert page.text_content(".crs-play") == "play"  # it stopped by itself at the end
     assert errors == []
     assert requests == [path.as_uri()]  # nothing fetched from anywhere
+    page.close()
+
+
+def test_two_steppers_on_one_page_keys_only_with_focus_and_fit_to_width(browser, tmp_path):
+    o, _ = small_expression()
+    a = Value(3.0, label="a")
+    b = a * a + a
+    b.label = "b"
+    page_html = ('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
+                 '<input class="elsewhere" type="text">'
+                 + stepper_html(o, full_page=False, interval_ms=40) + stepper_html(b, full_page=False)
+                 + "</body></html>")
+    path = tmp_path / "two.html"
+    path.write_text(page_html, encoding="utf-8")
+    page = browser.new_page(viewport={"width": 700, "height": 800})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    def steps() -> list[str]:
+        return page.eval_on_selector_all(".chainrule-stepper", "bs => bs.map(b => b.dataset.step)")
+
+    assert steps() == ["0", "0"]
+    # a key typed elsewhere on the page is not the steppers'
+    page.click(".elsewhere")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press(" ")
+    page.wait_for_timeout(200)
+    assert steps() == ["0", "0"] and page.input_value(".elsewhere") == " "
+    # keys act on the stepper that has focus, and only on it
+    second = page.locator(".chainrule-stepper").nth(1)
+    second.locator(".crs-next").click()
+    page.keyboard.press("ArrowRight")
+    assert steps() == ["0", "2"]
+    page.locator(".chainrule-stepper").nth(0).locator(".crs-last").click()
+    assert steps()[0] == str(len(topo_order(o)) - 1) and steps()[1] == "2"
+    # each shows its own graph: node v0 is x in one and a in the other
+    assert node_texts(page, 0, ".chainrule-stepper:nth-of-type(1)")["v0"] == "x"
+    # the picture starts fitted to the width of its box, and zooms
+    fits = page.eval_on_selector_all(".crs-picture", "ps => ps.map(p => p.querySelector('svg')"
+                                     ".getBoundingClientRect().width <= p.clientWidth)")
+    assert fits == [True, True]
+    def zoom() -> float:
+        return float(page.eval_on_selector(".chainrule-stepper", "b => b.dataset.zoom"))
+
+    before = zoom()
+    page.locator(".chainrule-stepper").nth(0).locator(".crs-in").click()
+    assert zoom() == pytest.approx(before * 1.25, rel=1e-2)
+    assert errors == []
     page.close()

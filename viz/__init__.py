@@ -9,7 +9,8 @@
   derivatives, and their sum checked against backward; :func:`draw_modes`: forward mode
   (tangents) beside reverse mode (adjoints) on every node.
 - :func:`explain`: the backward pass as text, one line per edge.
-- :func:`write_stepper`: a self-contained HTML page stepping through backward.
+- :func:`write_stepper`: a self-contained HTML page stepping through backward;
+  :func:`stepper` shows it inline in a notebook.
 - :func:`write_practice`, :func:`practice`: the backward pass as an exercise, on a page or
   inline in a notebook; :data:`LESSONS` names the built-in exercises.
 - :func:`plot_history`, :func:`plot_decision_boundary`, :func:`decision_figure`: training plots
@@ -28,11 +29,11 @@ from .paths import draw_modes, draw_paths
 from .plots import decision_figure, plot_decision_boundary, plot_history
 from .practice import Practice, practice, practice_html, write_practice
 from .render import Graph, GraphvizNotFound, RenderTimeout, render, save_source
-from .stepper import stepper_html, write_stepper
+from .stepper import Stepper, stepper, stepper_html, write_stepper
 
 __all__ = [
     "draw_dot", "draw_graph", "draw_network", "draw_paths", "draw_modes", "explain", "write_stepper",
-    "stepper_html", "write_practice", "practice_html", "practice", "Practice", "exercise", "LESSONS",
-    "lesson", "plot_history", "plot_decision_boundary", "decision_figure", "render", "save_source",
-    "Graph", "GraphvizNotFound", "RenderTimeout", "GraphTooLarge",
+    "stepper_html", "stepper", "Stepper", "write_practice", "practice_html", "practice", "Practice",
+    "exercise", "LESSONS", "lesson", "plot_history", "plot_decision_boundary", "decision_figure",
+    "render", "save_source", "Graph", "GraphvizNotFound", "RenderTimeout", "GraphTooLarge",
 ]

@@ -17,11 +17,11 @@ from .checks import check_count, check_path, check_rankdir, check_root, check_te
 from .escape import html_text, script_json
 from .graph import stepper_graph
 from .neuron_steps import neuron_frames, neuron_graph
-from .render import RenderTimeout, run_dot
+from .render import RenderTimeout, run_dot, write_atomic
 from .style import fmt
 from .trace import Edge, TracedGraph, derivative_text, edge_id, neuron_id, node_id, result_edge_id, trace
 
-__all__ = ["write_stepper", "stepper_html", "frames"]
+__all__ = ["write_stepper", "stepper_html", "stepper", "Stepper", "frames"]
 
 HERE = Path(__file__).parent
 
@@ -90,8 +90,9 @@ SCALAR_LABELS = 150  # past this many values the scalar page leaves edge labels 
 
 
 def stepper_html(root: Value, *, rankdir: str = "LR", title: str | None = None,
-                 interval_ms: int = 900, max_nodes: int | None = 400) -> str:
-    """The step-through page for ``root`` as a string (see :func:`write_stepper`)."""
+                 interval_ms: int = 900, max_nodes: int | None = 400, full_page: bool = True) -> str:
+    """The step-through page for ``root`` as a string (see :func:`write_stepper`); with
+    ``full_page=False`` only the self-contained ``<div>``, to place in another page."""
     check_root(root, "write_stepper")
     check_rankdir(rankdir, "write_stepper")
     check_text(title, "title", "write_stepper", none=True)
@@ -136,7 +137,13 @@ def stepper_html(root: Value, *, rankdir: str = "LR", title: str | None = None,
     }
     template = (HERE / "stepper.html").read_text(encoding="utf-8")
     # One pass, so text substituted in is never scanned for markers again.
-    return re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], template)
+    fragment = re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], template)
+    if not full_page:
+        return fragment
+    return ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f'<title>{parts["TITLE"]}</title>\n</head>\n<body>\n'
+            f'{fragment}</body>\n</html>\n')
 
 
 def _scalar_page(t: TracedGraph, rankdir: str, notes: list[str]) -> tuple[str, list[dict], list[str]]:
@@ -162,7 +169,9 @@ def _laid_out(graph, grad_rows: dict[str, str]) -> str:
     """The SVG of ``graph`` from dot (time-limited), checked, without its XML prolog."""
     svg = run_dot(graph.source, "svg").decode("utf-8")
     _check_grad_rows(svg, grad_rows)
-    return svg[svg.index("<svg"):]  # drop the XML prolog and doctype: the SVG is inlined
+    svg = svg[svg.index("<svg"):]  # drop the XML prolog and doctype: the SVG is inlined
+    # ids are page-wide: as data-cr attributes, two steppers on one page cannot collide
+    return re.sub(r'(<[^>]*?\s)id="', r'\1data-cr="', svg)
 
 
 def write_stepper(root: Value, path: str | Path, *, rankdir: str = "LR", title: str | None = None,
@@ -172,7 +181,8 @@ def write_stepper(root: Value, path: str | Path, *, rankdir: str = "LR", title: 
     One frame per node in backward order: the node is highlighted, the edges whose
     contributions it adds light up, grads computed so far are filled in and the chain-rule
     arithmetic of the step is shown beside the picture. Controls: first/prev/play/next/last,
-    a slider, and the keys ←, →, Home, End and space. Needs ``dot`` once, to lay the graph out;
+    a slider, zoom (−, fit, +; the picture starts fitted to the width), and, while the
+    stepper has focus, the keys ←, →, Home, End, space, + - and 0. Needs ``dot`` once, to lay the graph out;
     the page itself needs no network. A graph of more than ``max_nodes`` values (or one dot
     cannot lay out within its time limit) is stepped through one neuron call at a time when
     it has nn modules, and refused otherwise; past 150 values edge labels are left out. The
@@ -180,5 +190,32 @@ def write_stepper(root: Value, path: str | Path, *, rankdir: str = "LR", title: 
     """
     path = check_path(path, "write_stepper")
     html = stepper_html(root, rankdir=rankdir, title=title, interval_ms=interval_ms, max_nodes=max_nodes)
-    path.write_text(html, encoding="utf-8")
+    write_atomic(path, html.encode("utf-8"))
     return path
+
+
+class Stepper:
+    """The step-through widget for a notebook: displays inline (``_repr_html_``), or ``.write(path)``."""
+
+    def __init__(self, root: Value, **options) -> None:
+        self._root = root
+        self._options = options
+        self._fragment = stepper_html(root, full_page=False, **options)
+
+    def _repr_html_(self) -> str:
+        return self._fragment
+
+    def html(self) -> str:
+        """The whole page, as :func:`write_stepper` writes it."""
+        return stepper_html(self._root, **self._options)
+
+    def write(self, path: str | Path) -> Path:
+        """Write the whole page to ``path``; returns the path."""
+        return write_stepper(self._root, path, **self._options)
+
+
+def stepper(root: Value, **options) -> Stepper:
+    """The step-through widget for ``root``; in a notebook, the last line ``viz.stepper(loss)``
+    shows it inline (several on one page work independently). Options as for
+    :func:`write_stepper`."""
+    return Stepper(root, **options)
