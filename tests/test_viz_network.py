@@ -119,3 +119,5 @@ def test_the_demos_network_view_fits_a_1920_by_1080_screen(tmp_path):
     width, height = (int(v) for v in re.search(r'width="(\d+)pt" height="(\d+)pt"', svg).groups())
     assert width * 4 / 3 <= 1920 and height * 4 / 3 <= 1080  # SVG points are 4/3 of a CSS pixel
     assert "∂loss/∂w" in svg and svg.count('class="edge"') == 16
+    page = (tmp_path / "training.html").read_text(encoding="utf-8")  # training over time, too
+    assert page.count('class="chainrule-training"') == 1 and '"steps":20' in page

@@ -12,12 +12,20 @@ from chainrule.autograd import Value, grad
 from chainrule.viz.paths import path_sum
 
 
+def fine(inputs, steps) -> bool:
+    """usable(), and no division by exactly 0 on the way (which usable itself would hit)."""
+    try:
+        return usable(inputs, steps)
+    except ZeroDivisionError:
+        return False
+
+
 @settings(derandomize=True, max_examples=80, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(programs())
 def test_sum_over_paths_is_the_gradient_on_random_graphs(program):
     inputs, steps = program
-    assume(usable(inputs, steps))
+    assume(fine(inputs, steps))
     vals = build(inputs, steps)
     out = vals[-1]
     for x in vals[:len(inputs)]:

@@ -11,6 +11,8 @@
 - :func:`explain`: the backward pass as text, one line per edge.
 - :func:`write_stepper`: a self-contained HTML page stepping through backward;
   :func:`stepper` shows it inline in a notebook.
+- :func:`write_training` (with a :class:`TrainingRecorder` passed to ``nn.fit``): training
+  over time, the network view per snapshot, the loss curve, the decision plane.
 - :func:`write_practice`, :func:`practice`: the backward pass as an exercise, on a page or
   inline in a notebook; :data:`LESSONS` names the built-in exercises.
 - :func:`plot_history`, :func:`plot_decision_boundary`, :func:`decision_figure`: training plots
@@ -30,10 +32,12 @@ from .plots import decision_figure, plot_decision_boundary, plot_history
 from .practice import Practice, practice, practice_html, write_practice
 from .render import Graph, GraphvizNotFound, RenderTimeout, render, save_source
 from .stepper import Stepper, stepper, stepper_html, write_stepper
+from .training import Training, TrainingRecorder, training, training_html, write_training
 
 __all__ = [
     "draw_dot", "draw_graph", "draw_network", "draw_paths", "draw_modes", "explain", "write_stepper",
     "stepper_html", "stepper", "Stepper", "write_practice", "practice_html", "practice", "Practice",
     "exercise", "LESSONS", "lesson", "plot_history", "plot_decision_boundary", "decision_figure",
     "render", "save_source", "Graph", "GraphvizNotFound", "RenderTimeout", "GraphTooLarge",
+    "TrainingRecorder", "write_training", "training_html", "training", "Training",
 ]

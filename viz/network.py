@@ -139,7 +139,7 @@ def draw_network(model: object, *, by: str = "grad", sample: Value | None = None
     columns = [[input_id(i) for i in range(net.nin)]] + [
         [cell_id(li, k) for k in range(len(layer))] for li, layer in enumerate(net.layers)]
     sizes = [len(c) for c in columns]
-    gap = 44.0 if max(sizes) > COMPACT else 84.0
+    gap = 44.0 if max(sizes) > COMPACT else 100.0
     widths = [0.0] + [max(320.0, 150.0 * sizes[c - 1]) if labels else 200.0
                       for c in range(1, len(columns))]
     xs = [sum(widths[:c + 1]) for c in range(len(columns))]

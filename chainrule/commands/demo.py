@@ -33,11 +33,14 @@ def speed_line(history: nn.History, seconds: float) -> str:
     return f"{len(history)} steps in {seconds:.2f} s ({1e3 * seconds / len(history):.3g} ms a step, {how})"
 
 
-def train(model: nn.MLP, iterations: int, progress: bool = False) -> nn.History:
-    """The tutorial's training: full-batch SGD at rate 1 on the sum of squares."""
+def train(model: nn.MLP, iterations: int, progress: bool = False, callbacks: tuple | list = ()
+          ) -> nn.History:
+    """The tutorial's training: full-batch SGD at rate 1 on the sum of squares; ``callbacks`` as
+    for ``nn.fit`` (the demo's records the training page)."""
     X, y = nn.data.tutorial()
     return nn.fit(model, X, y, loss="sum_of_squares", optimizer=nn.SGD(model.parameters(), lr=1.0),
-                  epochs=iterations, progress=progress, desc="training", accuracy=None)
+                  epochs=iterations, progress=progress, desc="training", accuracy=None,
+                  callbacks=callbacks)
 
 
 def trained(iterations: int = 1500, seed: int = 1) -> nn.MLP:
@@ -55,8 +58,9 @@ def run(args: argparse.Namespace) -> int:
     X, y = nn.data.tutorial()
     model = nn.tutorial_network(seed=args.seed)
     print(f"the tutorial's network: {model!r}, {len(model.parameters())} weights, seed {args.seed}")
+    recorder = viz.TrainingRecorder(every=max(1, args.iterations // 100))  # ~100 snapshots
     start = time.perf_counter()
-    history = train(model, args.iterations, progress=not args.no_progress)
+    history = train(model, args.iterations, progress=not args.no_progress, callbacks=[recorder])
     print(speed_line(history, time.perf_counter() - start))
     pred = nn.predict(model, X)
     print()
@@ -65,14 +69,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {np.array2string(row.astype(int))}  {target:>6.0f}  {float(p):>10.4f}")
     print(f"final loss (sum of squares): {history.loss[-1]:.6f} after {len(history)} iterations")
     print()
-    written = write_files(folder, model, X, y, history.loss)
+    written = write_files(folder, model, X, y, history.loss, recorder)
     for what, path in written:
         print(f"{what:<34} {path}")
     return 0
 
 
-def write_files(folder: Path, model: nn.MLP, X: np.ndarray, y: np.ndarray,
-                losses: list[float]) -> list[tuple[str, Path]]:
+def write_files(folder: Path, model: nn.MLP, X: np.ndarray, y: np.ndarray, losses: list[float],
+                recorder: viz.TrainingRecorder | None = None) -> list[tuple[str, Path]]:
     """Every demo file it can write, as (description, path) pairs in the order written.
 
     The weights come first, so nothing optional can lose them; a picture whose library is
@@ -99,6 +103,11 @@ def write_files(folder: Path, model: nn.MLP, X: np.ndarray, y: np.ndarray,
     total.backward()  # each weight's .grad: ∂loss/∂w summed over the 4 examples, what SGD steps by
     network = viz.draw_network(model)
     written.append(("network view (∂loss/∂w, batch):", render_or_source(network, folder / "network.svg")))
+    if recorder is not None:
+        page = optional(folder / "training.html", lambda: viz.write_training(
+            folder / "training.html", model, recorder, title="the tutorial's network, training"))
+        if page is not None:
+            written.append(("training, step by step:", page))
     model.zero_grad()
     curve = optional(folder / "loss.png",
                          lambda: viz.plot_history(folder / "loss.png", losses, title="tutorial: loss"))

@@ -1,0 +1,98 @@
+"""viz.write_training: training over time, from a recorder passed to nn.fit."""
+
+import json
+import re
+
+import pytest
+from test_viz_stepper import browser  # noqa: F401 - the shared Chromium fixture
+
+from chainrule import nn, viz
+from chainrule.autograd import Value
+
+
+def trained(every=5, epochs=30):
+    X, y = nn.data.moons(60, noise=0.1, seed=0)
+    model = nn.MLP(2, [4, 1], activation="tanh", output_activation="sigmoid", seed=0)
+    rec = viz.TrainingRecorder(every=every)
+    nn.fit(model, X, y, loss="binary_cross_entropy", optimizer=nn.SGD(model.parameters(), lr=0.5),
+           epochs=epochs, progress=False, callbacks=[rec])
+    return model, rec, X, y
+
+
+def page_data(html: str) -> dict:
+    return json.loads(re.search(r'<script type="application/json" class="crt-data">(.*?)</script>',
+                                html, re.S).group(1))
+
+
+def test_snapshots_hold_each_steps_weights_and_the_gradient_it_used():
+    X, y = nn.data.moons(20, noise=0.1, seed=1)
+    model = nn.MLP(2, [3, 1], activation="tanh", output_activation="sigmoid", seed=0)
+    rec = viz.TrainingRecorder(every=1)
+    seen = []
+
+    def check(info):  # runs after the recorder, at the same step: the same numbers
+        seen.append(([p.data for p in info.model.parameters()], [p.grad for p in info.model.parameters()]))
+
+    nn.fit(model, X, y, loss="binary_cross_entropy", optimizer=nn.SGD(model.parameters(), lr=0.1),
+           epochs=3, progress=False, callbacks=[rec, check], compiled=False)
+    assert len(rec.losses) == 3 and len(rec.frames()) == 3
+    for snap, (data, grad) in zip(rec.frames(), seen):
+        assert snap["data"] == data and snap["grad"] == grad
+    # the gradient of the first step is the batch loss's, computed here from scratch
+    fresh = nn.MLP(2, [3, 1], activation="tanh", output_activation="sigmoid", seed=0)
+    preds = [fresh([Value(float(a)), Value(float(b))]) for a, b in X]
+    loss = nn.binary_cross_entropy(preds, y)
+    loss.backward()
+    assert rec.frames()[0]["grad"] == pytest.approx([p.grad for p in fresh.parameters()], rel=1e-9, abs=1e-12)
+
+
+def test_the_page_ends_at_the_trained_weights_and_leaves_the_model_alone(tmp_path):
+    model, rec, X, y = trained()
+    before = [p.data for p in model.parameters()]
+    path = viz.write_training(tmp_path / "t.html", model, rec, X=X, y=y)
+    assert [p.data for p in model.parameters()] == before
+    data = page_data(path.read_text(encoding="utf-8"))
+    assert len(data["frames"]) == len(rec.frames()) == 6 + 1  # every 5th of 30 steps, and the last
+    last = data["frames"][-1]["edges"]
+    w = model.layers[0].neurons[2].w[1]
+    assert last["L0n2w1"][2] == f"w {float(f'{w.data:.3g}'):.3g}"
+    assert len(data["plane"]["values"]) == len(data["frames"]) and len(data["plane"]["values"][0]) == 24 * 24
+
+
+def test_stepping_through_training_in_a_real_browser(browser, tmp_path):  # noqa: F811
+    model, rec, X, y = trained()
+    path = viz.write_training(tmp_path / "t.html", model, rec, X=X, y=y)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    requests, errors = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+
+    def label() -> str:
+        return page.eval_on_selector('[data-cr="L0n2w1l"]', "g => g.querySelector('text').textContent")
+
+    def cursor() -> float:
+        return float(page.eval_on_selector(".crt-cursor", "c => c.getAttribute('x1')"))
+
+    data = page_data(path.read_text(encoding="utf-8"))
+    assert label() == data["frames"][0]["edges"]["L0n2w1"][2]
+    x0 = cursor()
+    page.keyboard.press("End")  # no focus yet: nothing happens
+    assert page.eval_on_selector(".chainrule-training", "b => b.dataset.frame") == "0"
+    page.click(".crt-next")
+    page.keyboard.press("End")
+    assert label() == data["frames"][-1]["edges"]["L0n2w1"][2]
+    assert cursor() > x0
+    assert "loss" in page.text_content(".crt-status")
+    assert errors == [] and requests == [path.as_uri()]
+    page.close()
+
+
+def test_bad_arguments_are_named():
+    model = nn.MLP(2, [2, 1], seed=0)
+    with pytest.raises(TypeError, match="TrainingRecorder"):
+        viz.training_html(model, [])
+    with pytest.raises(ValueError, match="holds no steps"):
+        viz.training_html(model, viz.TrainingRecorder())
+    with pytest.raises(ValueError, match="every"):
+        viz.TrainingRecorder(every=0)

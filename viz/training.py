@@ -1,0 +1,194 @@
+"""``write_training``: training over time on one offline page.
+
+A :class:`TrainingRecorder` is an ``nn.fit`` callback: every step it keeps the loss, and every
+``every`` steps (and at the last) a snapshot of each parameter's value and of the gradient the
+step used. :func:`write_training` then writes one self-contained page that steps through the
+snapshots: the network view (:func:`viz.draw_network`, laid out once; each frame recolours
+and relabels its edges with that step's w and ∂loss/∂w), the loss curve with a cursor at the
+step, and, for 2-D inputs, the model's output over the plane with the data on top. The page
+is one ``<div>`` like the stepper's (no ids, keys only with focus), so it also shows inline
+in a notebook (:func:`training`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .checks import check_count, check_path, check_text
+from .escape import html_text, script_json
+from .network import draw_network, network_of
+from .render import run_dot, write_atomic
+from .style import contribution_colour, contribution_width, fmt, largest
+from .trace import weight_id
+
+__all__ = ["TrainingRecorder", "write_training", "training_html", "training", "Training"]
+
+HERE = Path(__file__).parent
+GRID = 24  # cells per side of the decision picture
+
+
+class TrainingRecorder:
+    """An ``nn.fit`` callback keeping the loss of every step and a snapshot every ``every`` steps."""
+
+    def __init__(self, every: int = 1, max_snapshots: int = 200) -> None:
+        check_count(every, "every", "TrainingRecorder")
+        check_count(max_snapshots, "max_snapshots", "TrainingRecorder")
+        self.every = every
+        self.max_snapshots = max_snapshots
+        self.losses: list[float] = []
+        self.snapshots: list[dict] = []  # step, epoch, loss, data, grad (parameter order)
+        self._last: Any = None
+
+    def __call__(self, info: Any) -> None:
+        self.losses.append(float(info.loss))
+        params = info.model.parameters()
+        snap = {"step": info.step, "epoch": info.epoch, "loss": float(info.loss),
+                "data": [p.data for p in params], "grad": [p.grad for p in params]}
+        if info.step % self.every == 0 and len(self.snapshots) < self.max_snapshots:
+            self.snapshots.append(snap)
+            self._last = None
+        else:
+            self._last = snap  # kept so the last step is always shown
+
+    def frames(self) -> list[dict]:
+        """The snapshots, ending with the last step recorded."""
+        return self.snapshots + ([self._last] if self._last is not None else [])
+
+
+def _loss_curve(losses: list[float], width: int = 420, height: int = 160) -> str:
+    """An SVG polyline of the losses (log scale when they span more than a factor of 20)."""
+    ys = np.asarray(losses, dtype=float)
+    log = bool(ys.size and ys.min() > 0 and ys.max() / ys.min() > 20)
+    v = np.log10(ys) if log else ys
+    lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 1.0)
+    span = hi - lo or 1.0
+    n = max(len(losses) - 1, 1)
+    pts = " ".join(f"{30 + (width - 40) * k / n:.1f},{10 + (height - 30) * (1 - (y - lo) / span):.1f}"
+                   for k, y in enumerate(v))
+    axis = "log scale" if log else "linear scale"
+    return (f'<svg class="crt-curve" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+            f'<polyline fill="none" stroke="#0072B2" stroke-width="1.5" points="{pts}"/>'
+            f'<line class="crt-cursor" x1="30" x2="30" y1="5" y2="{height - 20}" stroke="#CC0066" '
+            f'stroke-width="2"/>'
+            f'<text x="30" y="{height - 4}" font-size="11">step 0</text>'
+            f'<text x="{width - 10}" y="{height - 4}" font-size="11" text-anchor="end">step {n}</text>'
+            f'<text x="{width - 10}" y="14" font-size="11" text-anchor="end">loss ({axis}): '
+            f'{fmt(losses[0]) if losses else ""} to {fmt(losses[-1]) if losses else ""}</text>'
+            f"</svg>")
+
+
+def _plane(model: Any, X: np.ndarray, frames: list[dict]) -> tuple[dict, list[list[float]]]:
+    """The grid and, per frame, the model's output on every cell (weights set from the frame)."""
+    from chainrule import nn
+
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    pad = (hi - lo) * 0.1 + 1e-9
+    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], GRID)
+    ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], GRID)
+    cells = np.array([[x, y] for y in ys[::-1] for x in xs])
+    params = model.parameters()
+    keep = [p.data for p in params]
+    out = []
+    try:
+        for f in frames:
+            for p, d in zip(params, f["data"]):
+                p.data = d
+            pred = np.asarray(nn.predict(model, cells)).reshape(len(cells), -1)[:, 0]
+            out.append([round(float(v), 4) for v in pred])
+    finally:
+        for p, d in zip(params, keep):  # the model leaves as it came
+            p.data = d
+    return {"x": [float(xs[0]), float(xs[-1])], "y": [float(ys[0]), float(ys[-1])]}, out
+
+
+def _dot_colour(y: Any, k: int, mid: float) -> str:
+    """Sample ``k``'s colour: blue above the middle of the targets, orange below."""
+    return "#0072B2" if y is not None and float(np.ravel(y)[k]) > mid else "#E69F00"
+
+
+def training_html(model: Any, recorder: TrainingRecorder, *, X: Any = None, y: Any = None,
+                  title: str | None = None, interval_ms: int = 400, full_page: bool = True) -> str:
+    """The training page as a string (see :func:`write_training`)."""
+    if not isinstance(recorder, TrainingRecorder):
+        raise TypeError(f"write_training(recorder): recorder must be a viz.TrainingRecorder passed to "
+                        f"nn.fit(callbacks=[...]), got {type(recorder).__name__}")
+    check_text(title, "title", "write_training", none=True)
+    check_count(interval_ms, "interval_ms", "write_training", unit=" milliseconds")
+    frames = recorder.frames()
+    if not frames:
+        raise ValueError("write_training: the recorder holds no steps; "
+                         "pass it to nn.fit(callbacks=[recorder])")
+    net = network_of(model)
+    params = model.parameters()
+    where = {id(p): k for k, p in enumerate(params)}
+    svg = run_dot(draw_network(model).source, "svg", "neato").decode("utf-8")
+    svg = re.sub(r'(<[^>]*?\s)id="', r'\1data-cr="', svg[svg.index("<svg"):])
+    edges = [(weight_id(li, k, i), where[id(w)]) for li, layer in enumerate(net.layers)
+             for k, neuron in enumerate(layer) for i, w in enumerate(net.weights[neuron])]
+    out_frames = []
+    for f in frames:
+        big = largest(f["grad"][j] for _, j in edges)
+        out_frames.append({
+            "step": f["step"], "epoch": f["epoch"], "loss": fmt(f["loss"], 6),
+            "edges": {e: [contribution_colour(f["grad"][j]), contribution_width(f["grad"][j], big),
+                          f"w {fmt(f['data'][j], 3)}", f"∂loss/∂w {fmt(f['grad'][j], 3)}"]
+                      for e, j in edges}})
+    data: dict[str, Any] = {"frames": out_frames, "interval": interval_ms, "steps": len(recorder.losses)}
+    plane = ""
+    if X is not None:
+        X = np.asarray(X, dtype=float)
+        if X.ndim == 2 and X.shape[1] == 2:
+            box, values = _plane(model, X, frames)
+            data["plane"] = {"grid": GRID, "values": values,
+                             "mid": float(np.mean([np.min(y), np.max(y)])) if y is not None else 0.5}
+            span = (box["x"][1] - box["x"][0], box["y"][1] - box["y"][0])
+            dots = "".join(
+                f'<circle cx="{10 + 220 * (px - box["x"][0]) / span[0]:.1f}" '
+                f'cy="{10 + 220 * (1 - (py - box["y"][0]) / span[1]):.1f}" r="3" '
+                f'fill="{_dot_colour(y, k, data["plane"]["mid"])}" '
+                f'stroke="#222" stroke-width="0.5"/>' for k, (px, py) in enumerate(X))
+            plane = (f'<svg class="crt-plane" width="240" height="240" viewBox="0 0 240 240">'
+                     f'<g class="crt-cells"></g>{dots}</svg>')
+    heading = title if title is not None else f"training: {len(recorder.losses)} steps"
+    parts = {"TITLE": html_text(heading), "CSS": (HERE / "training.css").read_text(encoding="utf-8"),
+             "NETWORK": svg, "CURVE": _loss_curve(recorder.losses), "PLANE": plane,
+             "DATA": script_json(data), "JS": (HERE / "training.js").read_text(encoding="utf-8")}
+    template = (HERE / "training.html").read_text(encoding="utf-8")
+    fragment = re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], template)
+    if not full_page:
+        return fragment
+    return ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<title>{parts["TITLE"]}</title>\n</head>\n<body>\n{fragment}</body>\n</html>\n')
+
+
+def write_training(path: str | Path, model: Any, recorder: TrainingRecorder, *, X: Any = None,
+                   y: Any = None, title: str | None = None, interval_ms: int = 400) -> Path:
+    """Write one offline page stepping through training (see the module docstring); returns the path.
+
+    ``recorder`` must have been passed to ``nn.fit(..., callbacks=[recorder])``; ``X`` and
+    ``y`` (optional) add the model's output over the plane when the inputs are 2-D. The
+    model's weights are left as they are.
+    """
+    path = check_path(path, "write_training")
+    html = training_html(model, recorder, X=X, y=y, title=title, interval_ms=interval_ms)
+    write_atomic(path, html.encode("utf-8"))
+    return path
+
+
+class Training:
+    """The training page for a notebook: displays inline (``_repr_html_``)."""
+
+    def __init__(self, model: Any, recorder: TrainingRecorder, **options) -> None:
+        self._fragment = training_html(model, recorder, full_page=False, **options)
+
+    def _repr_html_(self) -> str:
+        return self._fragment
+
+
+def training(model: Any, recorder: TrainingRecorder, **options) -> Training:
+    """The training page inline in a notebook; options as for :func:`write_training`."""
+    return Training(model, recorder, **options)
