@@ -105,7 +105,7 @@ def test_a_large_network_steps_one_neuron_at_a_time_and_ends_at_the_engine_grads
     assert len(topo_order(loss)) > 900
     page = viz.stepper_html(loss)
     assert "one step per neuron: the graph has" in page and "more than max_nodes=400" in page
-    data = json.loads(re.search(r'<script type="application/json" id="frames">(.*?)</script>', page,
+    data = json.loads(re.search(r'<script type="application/json" class="crs-data">(.*?)</script>', page,
                                 re.S).group(1))
     frames = data["frames"]
     assert len(frames) == 16 + 16 + 1 + 3 + 2  # neurons; loss, difference, constant 1; inputs

@@ -50,12 +50,12 @@ def parse_svg(svg: bytes | str):
     return ET.fromstring(svg.encode("utf-8") if isinstance(svg, str) else svg)
 
 
-def groups(root, cls: str) -> dict[str, list[str]]:
-    """id -> the text lines of every ``<g class=cls>`` group, in document order."""
+def groups(root, cls: str, key: str = "id") -> dict[str, list[str]]:
+    """id (or the attribute ``key``) -> the text lines of every ``<g class=cls>`` group."""
     out = {}
     for g in root.iter(f"{SVG}g"):
         if g.get("class") == cls:
-            out[g.get("id")] = ["".join(t.itertext()) for t in g.iter(f"{SVG}text")]
+            out[g.get(key)] = ["".join(t.itertext()) for t in g.iter(f"{SVG}text")]
     return out
 
 
