@@ -218,7 +218,8 @@ def test_demo_and_train_without_matplotlib_skip_only_the_plots(tmp_path, capsys,
     assert [line for line in out.splitlines() if line.startswith("skipped")] == [
         f"skipped loss.png: {PLOT_NOTE}"]
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == [
-        "backward.html", "chain-rule.txt", "example-graph.svg", "network.svg", "weights.json"]
+        "backward.html", "chain-rule.txt", "example-graph.svg", "network.svg", "training.html",
+        "weights.json"]
     status, out, err = run(capsys, "train", "--out", str(tmp_path / "t"), "--no-progress", "--steps", "3",
                            "--samples", "20")
     assert status == 0, err
@@ -233,8 +234,9 @@ def test_demo_without_dot_writes_the_dot_sources_and_says_so(tmp_path, capsys, m
     status, out, err = run(capsys, "demo", "--out", str(tmp_path / "d"), "--no-progress", "--iterations", "9")
     assert status == 0, err
     skipped = [line for line in out.splitlines() if line.startswith("skipped")]
-    assert len(skipped) == 3
+    assert len(skipped) == 4
     assert skipped[0].startswith("skipped backward.html: Graphviz's dot is not installed (install Graphviz")
+    assert skipped[3].startswith("skipped training.html: Graphviz's dot is not installed (install Graphviz")
     for line, name in zip(skipped[1:], ("example-graph", "network")):
         assert line.startswith(f"skipped {name}.svg: Graphviz's dot is not installed (install Graphviz")
         assert line.endswith(f"); wrote {name}.dot")
