@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # What the wheel is built from; copied out so the build leaves no build/ or egg-info here.
 SOURCES = ("autograd", "nn", "viz", "chainrule", "setup.cfg", "pyproject.toml", "README.md", "LICENSE")
 DEMO_FILES = ["loss.png", "backward.html", "chain-rule.txt", "example-graph.svg", "network.svg",
-              "weights.json"]
+              "training.html", "weights.json"]
 BIN = "Scripts" if os.name == "nt" else "bin"
 
 # A student's own files named like chainrule's parts; importing any of them is a failure.
