@@ -11,14 +11,16 @@
 from .arrays import data, grads, values
 from .check import GradcheckError, gradcheck
 from .compiler import Compiled, CompiledOutput, CompileError, compile
-from .engine import backward, grad, topo_order
+from .custom import define_op
+from .engine import Outputs, backward, grad, topo_order
 from .forward import jvp
-from .mode import enable_grad, is_grad_enabled, no_grad
+from .mode import AnomalyError, detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
 from .rules import CONST, RULES, OpError, Rule
 from .value import Value
 
 __all__ = [
     "Value", "backward", "grad", "jvp", "topo_order", "no_grad", "enable_grad", "is_grad_enabled",
     "gradcheck", "GradcheckError", "values", "data", "grads", "RULES", "Rule", "CONST", "OpError",
-    "compile", "Compiled", "CompiledOutput", "CompileError",
+    "compile", "Compiled", "CompiledOutput", "CompileError", "define_op", "detect_anomaly",
+    "is_anomaly_enabled", "AnomalyError", "Outputs",
 ]

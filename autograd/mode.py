@@ -113,14 +113,21 @@ def describe(v: Any) -> str:
     return f"{v.label} = {v.data!r}" if v.label else repr(v.data)
 
 
-def record(node: Any, rule: Any, a: Any, b: Any, p: float | None, da: Any, db: Any) -> None:
-    """An op's slow path: fill ``node``'s graph fields if this thread records, after the
-    anomaly check. The generated methods call it when ``fast`` is False."""
+def check_forward(node: Any, rule: Any, operands: Any, p: float | None) -> None:
+    """Under ``detect_anomaly()``: raise if ``node``'s data, just computed by ``rule``, is not finite."""
     if _anomaly and not math.isfinite(node.data):
-        operands = [describe(a)] if b is None else [describe(a), describe(b)]
+        words = [describe(v) for v in operands if v is not None]
         if p is not None:
-            operands.append(f"p = {p!r}")
-        raise AnomalyError(f"detect_anomaly: forward {rule.name}({', '.join(operands)}) gave {node.data!r}")
+            words.append(f"p = {p!r}")
+        raise AnomalyError(f"detect_anomaly: forward {rule.name}({', '.join(words)}) gave {node.data!r}; "
+                           "the first op whose output is not finite")
+
+
+def record(node: Any, rule: Any, a: Any, b: Any, p: float | None, da: Any, db: Any) -> None:
+    """An op's slow path: the anomaly check, then ``node``'s graph fields if this thread
+    records. The generated methods call it when ``fast`` is False."""
+    if _anomaly:
+        check_forward(node, rule, (a, b), p)
     if _state.recording:
         node._rule, node._a, node._b, node._p, node._da, node._db = rule, a, b, p, da, db
     else:

@@ -26,7 +26,7 @@ from typing import Any
 from . import floats
 from .floats import OpError
 
-__all__ = ["Rule", "RULES", "BUILTIN", "CONST", "OpError", "FLOAT_NAMES", "LOCAL_NAMES"]
+__all__ = ["Rule", "RULES", "BUILTIN", "CONST", "OpError", "FLOAT_NAMES", "LOCAL_NAMES", "by_hand"]
 
 FLOAT_NAMES: dict[str, Any] = {
     name: getattr(floats, name) for name in floats.__all__ if name != "OpError"
@@ -63,6 +63,10 @@ LOCAL_NAMES: dict[str, Any] = {
     "sin": _method("sin", floats.sin),
     "cos": _method("cos", floats.cos),
     "sigmoid": _method("sigmoid", floats.sigmoid),
+    "tanh": _method("tanh", floats.tanh),
+    "sqrt": _method("sqrt", floats.sqrt),
+    "softplus": _method("softplus", floats.softplus),
+    "abs": abs,
     "sign": lambda x: floats.sign(_data(x)),
     "power_slope": lambda a, e: floats.power_slope(a, e) if type(a) is float else _power_slope(a, e),
 }
@@ -79,6 +83,10 @@ class Rule:
     op's constant parameter ``p`` when it has one (the exponent of ``x ** 3``), so
     ``forward`` takes ``(a, b)``, ``(a, p)`` or ``(a)``.
 
+    ``out`` is None for an op given as functions rather than text (``define_op`` with a
+    function, a node built by hand): then ``forward`` and ``local_grads`` are given, and
+    ``local`` is only what the pictures show.
+
     ``lazy``: the local derivatives can fail where the output does not (the slope of
     ``sqrt`` at 0 is infinite), so they are computed in ``backward()``, not as the node is
     built. ``log_at_zero``: in this rule's ``local`` text ``log`` is 0 at 0, the limit of the
@@ -90,14 +98,14 @@ class Rule:
     name: str
     arity: int
     math: str
-    out: str
+    out: str | None
     local: tuple[str, ...]
     param: str | None = None
     lazy: bool = False
     log_at_zero: bool = False
     guarded: tuple[str, ...] | None = None
-    forward: Callable[..., float] = field(init=False, repr=False)
-    local_grads: Callable[[Any, Any, Any], tuple] = field(init=False, repr=False)
+    forward: Callable[..., float] = field(default=None, repr=False)  # type: ignore[assignment]
+    local_grads: Callable[[Any, Any, Any], tuple] = field(default=None, repr=False)  # type: ignore[assignment]
 
     @property
     def local_code(self) -> tuple[str, ...]:
@@ -118,12 +126,14 @@ class Rule:
         if self.arity == 2 and self.param is not None:
             raise ValueError(f"rule {self.name!r}: a two-operand op takes no parameter")
         # The text comes from this table (or from a user's define_op), never from data.
-        forward = eval(f"lambda {self.arguments}: {self.out}", dict(FLOAT_NAMES))
-        second = "b" if self.arity == 2 else "p"
-        names = dict(LOCAL_NAMES, log=_exponent_log) if self.log_at_zero else dict(LOCAL_NAMES)
-        local_grads = eval(f"lambda a, {second}, out: ({''.join(f'{g}, ' for g in self.local_code)})", names)
-        object.__setattr__(self, "forward", forward)
-        object.__setattr__(self, "local_grads", local_grads)
+        if self.forward is None:
+            forward = eval(f"lambda {self.arguments}: {self.out}", dict(FLOAT_NAMES))
+            object.__setattr__(self, "forward", forward)
+        if self.local_grads is None:
+            second = "b" if self.arity == 2 else "p"
+            names = dict(LOCAL_NAMES, log=_exponent_log) if self.log_at_zero else dict(LOCAL_NAMES)
+            code = "".join(f"{g}, " for g in self.local_code)
+            object.__setattr__(self, "local_grads", eval(f"lambda a, {second}, out: ({code})", names))
 
 
 _TABLE = (
@@ -145,7 +155,7 @@ _TABLE = (
     Rule("sqrt",       1, "sqrt(a)",               "sqrt(a)",              ("1/(2*out)",), lazy=True),
     Rule("tanh",       1, "tanh(a)",               "tanh(a)",              ("1 - out**2",)),
     Rule("sigmoid",    1, "1 / (1 + exp(-a))",     "sigmoid(a)",           ("out * (1 - out)",)),
-    Rule("relu",       1, "max(a, 0)",             "a if a > 0 else 0.0",  ("1 if a > 0 else 0",)),
+    Rule("relu",       1, "max(a, 0)",             "0.0 if a <= 0 else a", ("1 if a > 0 else 0",)),
     Rule("leaky_relu", 1, "a if a > 0 else p * a", "a if a > 0 else p * a", ("1 if a > 0 else p",),
          param="slope"),
     Rule("abs",        1, "|a|",                   "abs(a)",               ("sign(a)",)),
@@ -162,3 +172,30 @@ BUILTIN: frozenset[str] = frozenset(RULES)
 
 CONST = Rule("const", 0, "a", "a", ())
 """Marks a leaf that an op made from a plain number (the 2 in ``2 * x``), for the renderer."""
+
+_BY_HAND: dict[tuple[str, int], Rule] = {}
+
+
+def by_hand(name: str, arity: int) -> Rule:
+    """The row of an op known only by its name: a node built by hand, as the lecture does
+    (``Value(8.0, (x,), 'cube')``), whose derivatives come from the ``_backward`` assigned to it.
+
+    Not in ``RULES``. Its derivative text reads ``_backward``; without one, backward raises.
+    """
+    rule = _BY_HAND.get((name, arity))
+    if rule is None:
+        def forward(*_: Any) -> float:
+            raise TypeError(f"the {name!r} op was built by hand: it has no forward to run")
+
+        def local_grads(*_: Any) -> tuple:
+            raise ValueError(
+                f"the {name!r} node was built by hand and has no _backward: assign "
+                "out._backward = a function that adds to its operands' .grad (as the lecture "
+                "does), or define the op with autograd.define_op"
+            )
+
+        args = "a, b" if arity == 2 else "a"
+        rule = Rule(name, arity, f"{name}({args})", None, ("_backward",) * arity, lazy=True,
+                    forward=forward, local_grads=local_grads)
+        _BY_HAND[(name, arity)] = rule
+    return rule

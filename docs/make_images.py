@@ -11,8 +11,11 @@ and Chromium with playwright for the practice screenshot (``python3 dev.py test`
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import os
+import re
 import shutil
 import struct
 import sys
@@ -44,6 +47,21 @@ def demo_graph() -> graphviz.Digraph:
     return viz.draw_graph(loss, collapse=False)
 
 
+def define_op_graph() -> graphviz.Digraph:
+    """The README's own-op picture: the graph that its define_op example draws, from that code."""
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    code = next(b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if 'define_op("cube"' in b)
+    namespace = {"__name__": "readme"}
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
+        os.chdir(tmp)  # the example writes cube.svg where it runs
+        try:
+            exec(compile(code, "README.md", "exec"), namespace)  # the repository's own README
+        finally:
+            os.chdir(here)
+    return viz.draw_graph(namespace["y"])
+
+
 @contextmanager
 def _dot_for_layout() -> Iterator[None]:
     """Let graphs "lay out" as their DOT source, so a page's text depends only on chainrule."""
@@ -68,6 +86,7 @@ def practice_source() -> str:
 
 
 SOURCES: dict[str, Callable[[], str]] = {
+    "images/define-op.svg": lambda: define_op_graph().source,
     "images/demo-graph.svg": lambda: demo_graph().source,
     "images/practice.png": practice_source,
 }
@@ -130,6 +149,7 @@ def draw_practice(path: Path) -> bytes:
 
 
 DRAW: dict[str, Callable[[Path], bytes]] = {
+    "images/define-op.svg": lambda path: viz.render(define_op_graph(), path).read_bytes(),
     "images/demo-graph.svg": draw_demo_graph,
     "images/practice.png": draw_practice,
 }

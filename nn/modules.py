@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.autograd import Value
+from chainrule.autograd import Outputs, Value
 
 from . import serialization
 from .init import Init, check_scheme, draw, module_rng
@@ -340,7 +340,8 @@ class Layer(Module):
         return self._forward(as_inputs(x, self.nin, f"{self.name} (Layer)"))
 
     def _forward(self, xs: list[Value]) -> list[Value]:
-        return [n._forward(xs) for n in self.neurons]
+        # A list whose .backward() explains that backward needs one Value (a loss).
+        return Outputs(n._forward(xs) for n in self.neurons)
 
     def __repr__(self) -> str:
         return f"Layer({self.nin} -> {self.nout}, {self.activation}{'' if self.bias else ', no bias'})"

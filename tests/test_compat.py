@@ -260,14 +260,19 @@ def test_building_a_unary_node_by_hand():
     assert out._op == "tanh" and math.isclose(x.grad, 1 - t * t, rel_tol=1e-15)
 
 
-def test_building_a_node_with_an_unknown_op_is_a_clear_error():
+def test_a_node_with_an_unknown_op_builds_and_backward_asks_for_its_backward():
+    # The lecture builds nodes with any op name, then assigns _backward (tests/test_custom_ops.py).
     a = Value(1.0)
-    with pytest.raises(ValueError, match="'frobnicate'"):
-        Value(1.0, (a,), "frobnicate")
-    with pytest.raises(ValueError, match="'\\+'"):
-        Value(1.0, (a,), "+")  # '+' needs two operands
+    node = Value(1.0, (a,), "frobnicate")
+    assert node._op == "frobnicate" and node._prev == (a,)
+    with pytest.raises(ValueError, match="'frobnicate' node.*no _backward"):
+        node.backward()
+    with pytest.raises(ValueError, match="'\\+' node.*no _backward"):
+        Value(1.0, (a,), "+").backward()  # one operand: not the table's '+'
     with pytest.raises(TypeError, match="_children"):
         Value(1.0, (a, 2.0), "+")
+    with pytest.raises(ValueError, match="1 or 2 operands"):
+        Value(1.0, (a, a, a), "sum3")
 
 
 def test_lecture_style_numerical_check_of_dL_da():
@@ -295,8 +300,8 @@ def test_lecture_power_node_built_by_hand_carries_its_exponent():
     cube = Value(-8.0, (Value(-2.0),), "**3.0")
     cube.backward()
     assert cube._prev[0].grad == 12.0  # 3x^2 at -2
-    with pytest.raises(ValueError, match="'\\*\\*x'"):
-        Value(1.0, (x,), "**x")
+    with pytest.raises(ValueError, match="'\\*\\*x' node.*no _backward"):
+        Value(1.0, (x,), "**x").backward()  # not a number: a name of its own, like 'cube'
 
 
 def test_micrograd_relu_op_name_builds_a_relu_node():

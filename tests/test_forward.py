@@ -29,7 +29,7 @@ def test_tangents_are_directional_derivatives(program, direction):
     t = direction[:len(inputs)]
     got = jvp(out, xs, t)
     # forward mode along a basis vector is one entry of the reverse-mode gradient
-    g = grad(out, xs)
+    g = grad(out, xs, allow_unused=True)  # a random program may ignore an input
     g = g if isinstance(g, list) else [g]
     assert got == pytest.approx(math.fsum(gi * ti for gi, ti in zip(g, t)), rel=1e-9, abs=1e-12)
     for k in range(len(xs)):

@@ -30,7 +30,7 @@ def _leaves(point: tuple[float, ...]) -> list[Value]:
 
 def test_registry_covers_every_rule():
     covered = {c.rule for c in CASES}
-    missing = sorted(set(autograd.RULES) - covered)
+    missing = sorted(autograd.rules.BUILTIN - covered)
     assert not missing, f"ops in autograd.RULES without a line in tests/ops_registry.py: {missing}"
     unknown = sorted(covered - set(autograd.RULES))
     assert not unknown, f"registry lines naming no rule in autograd.RULES: {unknown}"
@@ -127,7 +127,7 @@ def test_second_derivatives_match_sympy(case: OpCase, data):
         assert isinstance(g, Value)
         assert close(g.data, case.derivative((i,))(*point))
     for i, j in itertools.product(range(case.arity), repeat=2):
-        second = autograd.grad(first[i], xs[j])
+        second = autograd.grad(first[i], xs[j], allow_unused=True)  # a constant first[i] is unused
         expected = case.derivative((i, j))(*point)
         assert close(second, expected, rel=1e-8, abs_=1e-10), ((i, j), point, second, expected)
 
@@ -172,7 +172,7 @@ def test_second_derivatives_match_central_differences(case: OpCase, data):
                 shifted({i: 1, j: 1}) - shifted({i: 1, j: -1})
                 - shifted({i: -1, j: 1}) + shifted({i: -1, j: -1})
             ) / (4 * steps[i] * steps[j])
-        second = autograd.grad(first[i], xs[j])
+        second = autograd.grad(first[i], xs[j], allow_unused=True)  # a constant first[i] is unused
         assert close(second, numeric, rel=1e-4, abs_=1e-5 * scale), ((i, j), point, second, numeric)
 
 
@@ -268,7 +268,7 @@ def test_binary_op_with_one_value_as_both_operands(case: OpCase):
         out.backward()
         assert close(x.grad, float(sp.diff(f, x_sym).subs(x_sym, p))), p
         d1 = autograd.grad(case.apply(x, x), x, create_graph=True)
-        assert close(autograd.grad(d1, x), float(sp.diff(f, x_sym, 2).subs(x_sym, p))), p
+        assert close(autograd.grad(d1, x, allow_unused=True), float(sp.diff(f, x_sym, 2).subs(x_sym, p))), p
 
 
 def test_constant_base_zero_matches_value_base_zero():

@@ -28,6 +28,12 @@ def test_python_examples_run_and_print_what_their_comments_say(tmp_path, monkeyp
     assert "chainrule-practice" in (tmp_path / "practice.html").read_text(encoding="utf-8")
     printed = capsys.readouterr().out
     assert "12.0 12.0" in printed  # d/dx x^3 and its derivative at 2, as the comment says
+    # The own-op section: y = x^3 + x at 2 is 10 with slope 3x^2 + 1 = 13, and its picture.
+    assert "10.0 13.0" in printed and "detect_anomaly: forward *(" in printed
+    drawn = (tmp_path / "cube.svg").read_text(encoding="utf-8")
+    checked_in = (ROOT / "docs" / "images" / "define-op.svg").read_text(encoding="utf-8")
+    for svg in (drawn, checked_in):
+        assert "cube" in svg and "3 * x**2 = 12" in svg and "grad = 1 + 12 = 13" in svg
     predictions = [float(x) for x in re.search(r"\[([0-9. ]+)\]", printed).group(1).split()]
     assert [round(p, 2) for p in predictions] == [0.01, 0.97, 0.97, 0.04]
 

@@ -254,6 +254,11 @@ def _graph(order: list[Value], slots: dict, root: Value, extras: list, compared:
     is_op = a >= 0
     for i in np.flatnonzero(is_op).tolist():
         r = rules[i]
+        if order[i]._da is None and order[i]._db is not None:  # a _backward assigned by hand
+            raise CompileError(
+                f"compiled function uses a {order[i]._op!r} node with a hand-written _backward, which "
+                "compile() cannot read (run this function uncompiled, or define the op with define_op)"
+            )
         k = rule_ids.get(r)
         if k is None:
             text = op_text(r)
