@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-COURSE = ["tutorial.ipynb", "chain-rule-neuron.ipynb", "batch-compile.ipynb"]
+COURSE = ["tutorial.ipynb", "chain-rule-neuron.ipynb", "own-op.ipynb", "batch-compile.ipynb"]
 
 
 def execute(name: str, answers: dict[int, float], tmp_path: Path):
@@ -81,6 +81,21 @@ def test_neuron_notebook_runs_and_checks_its_exercises(tmp_path):
     assert len(images(outputs)) >= 2  # the graph before and after backward
     pages = [o for o in outputs if 'class="chainrule-practice"' in o.get("data", {}).get("text/html", "")]
     assert len(pages) == 1  # the practice exercise, inline
+
+
+def test_own_op_notebook_runs_and_checks_its_exercises(tmp_path):
+    s = 1 / (1 + math.exp(-1.5))
+    swish = s + 1.5 * s * (1 - s)       # the product rule, worked by hand
+    x4 = 4 * 1.2 ** 3                   # y = x**3 * x = x**4
+    outputs = execute("own-op.ipynb", {1: swish, 2: x4 + 0.1}, tmp_path)
+    text = printed(outputs)
+    assert "exercise 1: right" in text
+    assert "exercise 2: not yet" in text and "exercise 2: right" not in text
+    assert "gradient mismatch" in text  # the slipped derivative is caught by gradcheck
+    assert "do/dn = 0.5000" in text     # the lecture's _backward closure ran
+    assert len(images(outputs)) >= 2    # the graph with the user's op, the lecture node
+    outputs = execute("own-op.ipynb", {2: x4}, tmp_path)
+    assert "exercise 2: right" in printed(outputs)
 
 
 def test_batch_notebook_runs_and_checks_its_exercises(tmp_path):
