@@ -222,11 +222,12 @@ class Outputs(list):
 Values = Value | Sequence[Value]
 
 
-def _as_list(x: Values | Iterable[Value], what: str) -> list[Value]:
+def _as_list(x: Values | Iterable[Value], what: str, who: str = "grad()") -> list[Value]:
+    """One Value or several as a list; ``who`` (the calling function) names a non-Value item."""
     items = [x] if isinstance(x, Value) else list(x)
     for i, item in enumerate(items):
         if not isinstance(item, Value):
-            raise TypeError(f"grad(): {what}[{i}] must be a Value, got {type(item).__name__}")
+            raise TypeError(f"{who}: {what}[{i}] must be a Value, got {type(item).__name__}")
     return items
 
 

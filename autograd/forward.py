@@ -15,25 +15,17 @@ import math
 import numbers
 from collections.abc import Iterable, Sequence
 
-from .engine import topo_order
+from .engine import _as_list, topo_order
 from .value import Value
 
 __all__ = ["jvp", "forward_tangents"]
 
 
-def _values(x: Value | Iterable[Value], what: str) -> list[Value]:
-    items = [x] if isinstance(x, Value) else list(x)
-    for i, item in enumerate(items):
-        if not isinstance(item, Value):
-            raise TypeError(f"jvp(): {what}[{i}] must be a Value, got {type(item).__name__}")
-    return items
-
-
 def forward_tangents(outputs: Value | Iterable[Value], inputs: Value | Iterable[Value],
                      tangent: float | Sequence[float]) -> dict[Value, float]:
     """The tangent d(node)/d(direction) of every node under ``outputs`` (see :func:`jvp`)."""
-    outs = _values(outputs, "outputs")
-    ins = _values(inputs, "inputs")
+    outs = _as_list(outputs, "outputs", "jvp()")
+    ins = _as_list(inputs, "inputs", "jvp()")
     along = [tangent] if isinstance(tangent, numbers.Real) else list(tangent)
     if len(along) != len(ins):
         raise ValueError(f"jvp(): {len(ins)} inputs but {len(along)} tangents")
@@ -71,7 +63,7 @@ def jvp(outputs: Value | Iterable[Value], inputs: Value | Iterable[Value],
     Value gives a float, else a list in order. Reads and writes no ``.grad``; an output that
     does not depend on the inputs gets 0.
     """
-    outs = _values(outputs, "outputs")
+    outs = _as_list(outputs, "outputs", "jvp()")
     along = forward_tangents(outs, inputs, tangents)
     result = [along[o] for o in outs]
     return result[0] if isinstance(outputs, Value) else result
