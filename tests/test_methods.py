@@ -36,6 +36,15 @@ def test_check_flag_reports_current_and_stale(tmp_path, monkeypatch):
     stale = VALUE_PY.read_text(encoding="utf-8").replace("out = a * b\n", "out = a * b * 1.0\n", 1)
     assert stale != VALUE_PY.read_text(encoding="utf-8")
     assert methods.splice(stale) != stale  # the edit is inside the generated part, so it is undone
+    # The flag itself on a stale copy: main() reads the value.py beside methods.py's __file__.
+    copy = tmp_path / "value.py"
+    copy.write_text(stale, encoding="utf-8")
+    monkeypatch.setattr(methods, "__file__", str(tmp_path / "methods.py"))
+    assert methods.main(["--check"]) == 1
+    assert copy.read_text(encoding="utf-8") == stale  # --check writes nothing
+    assert methods.main([]) == 0  # without it, the generated part is rewritten
+    assert copy.read_text(encoding="utf-8") == VALUE_PY.read_text(encoding="utf-8")
+    assert methods.main(["--check"]) == 0
 
 
 def test_missing_markers_are_a_clear_error():
