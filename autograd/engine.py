@@ -56,6 +56,11 @@ def topo_order(*roots: Value) -> list[Value]:
     depth, from any call depth and from several threads at once; the recursion limit is
     restored when the last walk returns.
     """
+    return _order(roots)[0]
+
+
+def _order(roots: Iterable[Value]) -> tuple[list[Value], set[Value]]:
+    """``topo_order``, and the set of the nodes it placed (the walk's own, not built again)."""
     order: list[Value] = []
     seen: set[Value] = set()
     _enter()
@@ -66,7 +71,7 @@ def topo_order(*roots: Value) -> list[Value]:
                 _visit(root, seen, order, RECURSION_DEPTH)
     finally:
         _leave()
-    return order
+    return order, seen
 
 
 def _visit(node: Value, seen: set[Value], order: list[Value], budget: int) -> None:
@@ -252,9 +257,8 @@ def grad(
     weights = [1.0] * len(outs) if grad_outputs is None else list(grad_outputs)
     if len(weights) != len(outs):
         raise ValueError(f"grad(): {len(outs)} outputs but {len(weights)} grad_outputs")
-    order = topo_order(*outs)
+    order, reached = _order(outs)
     if not allow_unused:
-        reached = set(order)
         for i, x in enumerate(ins):
             if x not in reached:
                 where = "the input" if isinstance(inputs, Value) else f"inputs[{i}]"
