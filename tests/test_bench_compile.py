@@ -1,28 +1,17 @@
 """benchmarks/bench_compile.py stays honest: its hand-written numpy references compute what
 chainrule's engine computes, and its harness runs. Nothing here is timed."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from load_script import load_script
 
 from chainrule import nn
-
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_compile.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_compile", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    try:
-        spec.loader.exec_module(module)
+    with load_script("benchmarks/bench_compile.py") as module:
         yield module
-    finally:
-        sys.modules.pop(spec.name, None)
 
 
 def test_numpy_mlp_step_is_the_engines_gradient_and_update(bench):

@@ -4,28 +4,17 @@ Nothing here is timed: this only keeps ``benchmarks/bench_engine.py`` from rotti
 the dev environment, where micrograd and torch are absent, so only chainrule is exercised.
 """
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from load_script import load_script
 
 from chainrule.autograd import Value, topo_order
-
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_engine.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_engine", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    try:
-        spec.loader.exec_module(module)
+    with load_script("benchmarks/bench_engine.py") as module:
         yield module
-    finally:
-        sys.modules.pop(spec.name, None)
 
 
 def numpy_reference(spec):
