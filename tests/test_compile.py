@@ -27,6 +27,30 @@ def assert_close(got, want, what):
     assert worst <= REL, f"{what}: relative difference {worst:.3g}"
 
 
+def as_values(X):
+    """Each row of X as a list of plain leaf Values: the engine's input for the same numbers."""
+    return [[Value(float(x)) for x in row] for row in X]
+
+
+def assert_replay_matches_engine(fast, params, args, engine_args, what):
+    """``fast(*args)`` must replay (a recording would make this engine against engine), and
+    its output and the gradients of ``params`` must equal ``fast.fn(*engine_args)``'s on the
+    engine. Returns the compiled output."""
+    for p in params:
+        p.grad = 0.0
+    out = fast(*args)
+    assert not out.recorded, f"{what}: the call recorded again instead of replaying"
+    out.backward()
+    got = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    ref = fast.fn(*engine_args)
+    ref.backward()
+    assert_close(out.data, ref.data, f"{what} value")
+    assert_close(got, [p.grad for p in params], f"{what} gradients")
+    return out
+
+
 def draw(case, rng, n):
     """n points inside the case's domain, one column per operand."""
     cols = []
@@ -55,18 +79,8 @@ def test_every_registry_op_matches_the_engine(case, backend):
     fast = compile(total, backend=backend)
     fast(draw(case, rng, 6))  # records
     X = draw(case, rng, 6)
-    for v in w:
-        v.grad = 0.0
-    out = fast(X)
-    assert not out.recorded and fast.program.backend == backend
-    out.backward()
-    got = [v.grad for v in w]
-    for v in w:
-        v.grad = 0.0
-    ref = total([[Value(float(x)) for x in row] for row in X])
-    ref.backward()
-    assert_close(out.data, ref.data, f"{case.name} value")
-    assert_close(got, [v.grad for v in w], f"{case.name} gradient")
+    assert_replay_matches_engine(fast, w, [X], [as_values(X)], case.name)
+    assert fast.program.backend == backend
 
 
 LOSSES = ["mse", "sum_of_squares", "hinge", "binary_cross_entropy"]
@@ -113,15 +127,8 @@ def test_random_models_match_the_engine_on_new_data_and_weights(seed, backend):
         for p in params:  # new weights, as after an optimizer step
             p.data += 0.1 * rng.normal()
         X, y = batch()
-        model.zero_grad()
-        out = fast(X, y)
-        out.backward()
-        got = [p.grad for p in params]
-        model.zero_grad()
-        ref = step([[Value(float(v)) for v in row] for row in X], y.tolist())
-        ref.backward()
-        assert_close(out.data, ref.data, "loss")
-        assert_close(got, [p.grad for p in params], "parameter gradients")
+        # The engine gets the targets as floats: the losses' number path checks their Value path.
+        assert_replay_matches_engine(fast, params, [X, y], [as_values(X), y.tolist()], "loss")
     assert fast.stats["replayed"] >= 1
 
 
@@ -292,17 +299,7 @@ def test_layers_become_matrix_products_and_other_dots_stay_exact():
     code = fast.program.batched.source
     assert "X @ W.T" in code and ".sum(axis=1)" in code
     X = rng.normal(size=(5, 3))
-    for p in params:
-        p.grad = 0.0
-    out = fast(X)
-    out.backward()
-    got = [p.grad for p in params]
-    for p in params:
-        p.grad = 0.0
-    ref = step([[Value(float(x)) for x in row] for row in X])
-    ref.backward()
-    assert_close(out.data, ref.data, "value")
-    assert_close(got, [p.grad for p in params], "gradients")
+    assert_replay_matches_engine(fast, params, [X], [as_values(X)], "layers")
 
 
 def test_sums_of_any_shape_are_fused_in_order():
@@ -322,17 +319,7 @@ def test_sums_of_any_shape_are_fused_in_order():
     rng = np.random.default_rng(8)
     fast(rng.normal(size=(3, 8)))
     X = rng.normal(size=(3, 8))
-    for p in w:
-        p.grad = 0.0
-    out = fast(X)
-    out.backward()
-    got = [p.grad for p in w]
-    for p in w:
-        p.grad = 0.0
-    ref = step([[Value(float(x)) for x in row] for row in X])
-    ref.backward()
-    assert_close(out.data, ref.data, "value")
-    assert_close(got, [p.grad for p in w], "gradients")
+    assert_replay_matches_engine(fast, w, [X], [as_values(X)], "sums")
 
 
 def test_an_op_whose_text_calls_an_unknown_function_is_refused(monkeypatch):
