@@ -227,3 +227,49 @@ def test_bce_through_a_sigmoid_equals_the_logit_formula(z, t):
     loss.backward()
     sig = 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
     assert zv.grad == pytest.approx(sig - t, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("loss, labels", [
+    ("binary_cross_entropy", [[0, 1, 1, 0], [1, 0, 1, 1], [0, 0, 0, 0], [1, 1, 1, 1]]),
+    ("hinge", [[-1, 1, 1, -1], [1, -1, 1, 1], [-1, -1, -1, -1], [1, 1, 1, 1]]),
+])
+def test_compiled_targets_take_one_graph_for_every_label_and_give_the_formula(loss, labels):
+    """In a compiled step the targets are leaf Values: every label must build the same graph
+    (so a new batch of labels replays instead of recording again), and the loss and d/dw
+    must be the textbook formula, here worked in numpy. The probabilities are not a sigmoid
+    node, so binary cross-entropy takes its two-log form; hinge's margins are both active
+    and inactive. A label outside the loss's range is still refused on a replay."""
+    from chainrule.autograd import compile
+
+    w = Value(0.7, label="w")
+    x = np.array([0.5, -1.0, 2.0, 0.3])
+    scale, shift = (0.4, 0.5) if loss == "binary_cross_entropy" else (3.0, 0.0)
+
+    def step(xs, ts):
+        return nn.LOSSES[loss]([(w * xi).tanh() * scale + shift for xi in xs], ts)
+
+    fast = compile(step)
+    fast(x, np.array(labels[0], dtype=float))  # records
+    h = np.tanh(0.7 * x)
+    p, dp = scale * h + shift, scale * (1 - h ** 2) * x  # prediction and d(prediction)/dw
+    for t in np.array(labels[1:], dtype=float):
+        w.grad = 0.0
+        out = fast(x, t)
+        assert not out.recorded
+        out.backward()
+        if loss == "binary_cross_entropy":
+            want = np.mean(-(t * np.log(p) + (1 - t) * np.log(1 - p)))
+            slope = np.mean(-(t / p - (1 - t) / (1 - p)) * dp)
+        else:
+            margin = 1 - t * p
+            assert (margin > 0).any() and (margin < 0).any()
+            want = np.mean(np.maximum(margin, 0))
+            slope = np.mean(np.where(margin > 0, -t * dp, 0.0))
+        assert out.data == pytest.approx(want, rel=1e-12)
+        assert w.grad == pytest.approx(slope, rel=1e-12)
+    assert fast.stats["recorded"] == 1 and fast.stats["rerecorded"] == 0
+    # The target checks are Value comparisons, re-checked on replay: a bad label is refused.
+    bad = np.array(labels[0], dtype=float)
+    bad[2] = 2.0 if loss == "binary_cross_entropy" else 0.0
+    with pytest.raises(ValueError, match="target 2 is"):
+        fast(x, bad)
