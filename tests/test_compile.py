@@ -240,6 +240,15 @@ def test_source_is_the_chain_rule_written_out():
     assert backward.index("d_h") < backward.index("d_w")  # last op first
     scope = {}
     exec(source, __import__("chainrule.autograd.rules", fromlist=["x"]).FLOAT_NAMES | scope, scope)
+    # The source runs on its own, and is the chain rule: on new numbers, the output and the
+    # derivatives worked by hand, d/dw = 2 (h - y)(1 - h^2) x and d/dbias = 2 (h - y)(1 - h^2).
+    assert [p.label for p in fast.program.graph.params] == ["w", "bias"]
+    x, y, wv, bv = 0.8, -0.5, 1.5, 0.25
+    out, _, state = scope["forward"]([x, y], [wv, bv])
+    h = math.tanh(wv * x + bv)
+    assert out == pytest.approx((h - y) ** 2, rel=1e-14)
+    slope = 2 * (h - y) * (1 - h ** 2)
+    assert scope["backward"](state) == pytest.approx((slope * x, slope), rel=1e-14)
 
 
 def test_sample_gives_the_value_graph_of_one_sample():
