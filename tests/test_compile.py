@@ -222,6 +222,20 @@ def test_a_derivative_error_is_raised_by_backward(backend):
         out.backward()
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_exponent_slope_at_a_zero_base_is_the_tables_zero(backend):
+    """d(a ** w)/dw = out * log(a) and d(0 ** w)/dw = out * log(0) are 0 at a base of 0 (the
+    limit; the table's log_at_zero), not a log error: sum(x ** w) + 0 ** w at x = 0, 2 and
+    w = 2 is 4 with d/dw = 4 log 2, by hand."""
+    w = Value(2.0, label="w")
+    fast = compile(lambda X: sum((x ** w for x in X), 0.0 ** w), backend=backend)
+    fast(np.array([1.0, 3.0]))
+    out = fast(np.array([0.0, 2.0]))
+    assert not out.recorded and out.data == 4.0
+    out.backward()
+    assert w.grad == pytest.approx(4 * math.log(2), rel=1e-14)
+
+
 def test_source_is_the_chain_rule_written_out():
     w = Value(0.5, label="w")
     b = Value(-0.2, label="bias")
