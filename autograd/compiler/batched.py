@@ -258,8 +258,6 @@ class BatchedCode:
         lines: list[str] = []
         loaded: set[str] = set()
         names = {"p": repr(group.p), "out": f"V[{group.start}:{group.stop}]", "a": "a", "b": "b"}
-        if text.log_at_zero:
-            names["log"] = "exponent_log"
         for (_, nodes), derivative in zip(operands, text.derivatives):
             if not self.sched.needs_grad[nodes].any():
                 continue

@@ -216,7 +216,6 @@ class Program:
             return Failed(err, phase)
         g, pos, text = self.graph, self.sched.position, group.text
         names = dict(FLOAT_NAMES)
-        derivative_names = dict(names, log=names["exponent_log"]) if text.log_at_zero else names
         for node, a, b in zip(group.nodes.tolist(), group.a.tolist(),
                               group.b.tolist() if len(group.b) else [-1] * len(group.nodes)):
             env = {"a": float(V[pos[a]]), "p": g.p[node]}
@@ -228,7 +227,7 @@ class Program:
                 else:
                     env["out"] = float(V[pos[node]])
                     for derivative in text.derivatives:
-                        eval(derivative, derivative_names, env)
+                        eval(derivative, names, env)
             except _CAUGHT as found:
                 values = {k: v for k, v in env.items() if k in ("a", "b")}
                 return Failed(type(found)(self.describe(node, phase, found, values)), phase)

@@ -144,8 +144,6 @@ class FloatCode:
             env = {"a": names[g.a[i]], "p": repr(g.p[i]), "out": names[i]}
             if g.b[i] >= 0:
                 env["b"] = names[g.b[i]]
-            if text.log_at_zero:
-                env["log"] = "exponent_log"
             operands = [g.a[i]] + ([g.b[i]] if g.b[i] >= 0 else [])
             for j, derivative in zip(operands, text.derivatives):
                 if not self.needs_grad[j]:

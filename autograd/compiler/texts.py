@@ -23,14 +23,14 @@ __all__ = ["OpText", "op_text", "substitute", "vectorised", "names_in", "is_one"
 class OpText:
     """What the compiler needs of one rule: text to compute the output and each local derivative.
 
-    ``log_at_zero``: in the derivatives, ``log`` is the table's ``exponent_log`` (0 at 0).
+    Where the rule's ``log`` is 0 at 0 (``log_at_zero``, the limit of ``out * log(a)``), the
+    derivatives here call ``exponent_log`` instead, so every backend runs them as written.
     """
 
     name: str
     arity: int
     forward: str
     derivatives: tuple[str, ...]
-    log_at_zero: bool
 
 
 @cache
@@ -40,7 +40,9 @@ def op_text(rule: Rule) -> OpText | None:
     derivatives = rule.local_code
     if not isinstance(forward, str) or not derivatives or not all(isinstance(d, str) for d in derivatives):
         return None
-    return OpText(rule.name, rule.arity, forward, tuple(derivatives), bool(rule.log_at_zero))
+    if rule.log_at_zero:
+        derivatives = [substitute(d, {"log": "exponent_log"}) for d in derivatives]
+    return OpText(rule.name, rule.arity, forward, tuple(derivatives))
 
 
 def is_one(text: str) -> bool:
