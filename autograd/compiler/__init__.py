@@ -184,6 +184,3 @@ def compile(fn: Callable[..., Any], backend: str = "auto") -> Compiled:  # noqa:
     graphs and keep the faster), ``'numpy'`` or ``'floats'``.
     """
     return Compiled(fn, backend)
-
-
-_ = CompileError

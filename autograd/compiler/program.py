@@ -48,10 +48,9 @@ def _numpy_call_seconds() -> float:
 class Failed(Exception):
     """A replay hit an error the engine would raise; ``error`` is that error, with the sample."""
 
-    def __init__(self, error: Exception, phase: str) -> None:
+    def __init__(self, error: Exception) -> None:
         super().__init__(str(error))
         self.error = error
-        self.phase = phase
 
 
 class Program:
@@ -151,7 +150,7 @@ class Program:
             try:
                 code.forward(inputs, params, V)
             except (FloatingPointError, *_CAUGHT) as err:
-                raise self._locate_batched(err, V, None) from None
+                raise self._locate_batched(err, V) from None
         if self._guards and not self._guards_hold(V):
             return None
         aux = [V[self.sched.position[ids]] for ids in self.graph.aux]
@@ -162,7 +161,7 @@ class Program:
                 try:
                     return code.backward(V, G).tolist()
                 except (FloatingPointError, *_CAUGHT) as err:
-                    raise self._locate_batched(err, V, G) from None
+                    raise self._locate_batched(err, V) from None
 
         return float(V[self.sched.position[self.graph.root]]), aux, gradients
 
@@ -200,7 +199,7 @@ class Program:
                    for compare, lhs, rhs, expected in self._guards)
 
     # -- errors ------------------------------------------------------------------------------
-    def _locate_batched(self, err: Exception, V: np.ndarray, G: np.ndarray | None) -> Failed:
+    def _locate_batched(self, err: Exception, V: np.ndarray) -> Failed:
         """The engine's error for the first element of the failing group that raises on floats.
 
         Only rule ops can fail on floats; if none does (numpy overflowed in a product or a sum,
@@ -213,7 +212,7 @@ class Program:
             tb = tb.tb_next
         phase, group = self.batched.line_group.get(line, ("forward", None))
         if group is None or group.kind != "op":
-            return Failed(err, phase)
+            return Failed(err)
         g, pos, text = self.graph, self.sched.position, group.text
         names = dict(FLOAT_NAMES)
         for node, a, b in zip(group.nodes.tolist(), group.a.tolist(),
@@ -230,8 +229,8 @@ class Program:
                         eval(derivative, names, env)
             except _CAUGHT as found:
                 values = {k: v for k, v in env.items() if k in ("a", "b")}
-                return Failed(type(found)(self.describe(node, phase, found, values)), phase)
-        return Failed(err, phase)
+                return Failed(type(found)(self.describe(node, phase, found, values)))
+        return Failed(err)
 
     def _locate_floats(self, err: Exception) -> Failed:
         tb, line, local = err.__traceback__, None, {}
@@ -241,13 +240,13 @@ class Program:
             tb = tb.tb_next
         hit = self.floats.line_node.get(line) if line is not None else None
         if hit is None:
-            return Failed(err, "forward")
+            return Failed(err)
         phase, node = hit
         g, names = self.graph, self.floats.names
         values = {"a": local.get(names[g.a[node]], g.value[g.a[node]])}
         if g.b[node] >= 0:
             values["b"] = local.get(names[g.b[node]], g.value[g.b[node]])
-        return Failed(type(err)(self.describe(node, phase, err, values)), phase)
+        return Failed(type(err)(self.describe(node, phase, err, values)))
 
     def describe(self, node: int, phase: str, err: Exception, values: dict[str, float]) -> str:
         """``err``'s message with the op, its operands' values and the sample of the batch."""

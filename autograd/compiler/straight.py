@@ -16,7 +16,6 @@ import linecache
 import re
 from functools import cache
 from itertools import count
-from typing import Any
 
 import numpy as np
 
@@ -24,15 +23,10 @@ from ..rules import FLOAT_NAMES
 from .record import CONST, OP, PARAM, Graph
 from .texts import is_minus_one, is_one, names_in, substitute
 
-__all__ = ["FloatCode", "float_names"]
+__all__ = ["FloatCode"]
 
 _serial = count()
 _RESERVED = set(FLOAT_NAMES) | {"inputs", "params", "state", "exponent_log", "forward", "backward", "None"}
-
-
-def float_names() -> dict[str, Any]:
-    """The names rule text calls, on floats (``exponent_log`` for the table's log at zero)."""
-    return dict(FLOAT_NAMES)
 
 
 def _identifier(label: str, fallback: str) -> str:
@@ -83,7 +77,7 @@ class FloatCode:
             self.filename = f"<chainrule straight-line {next(_serial)}>"
             linecache.cache[self.filename] = (len(self.source), None, self.source.splitlines(True),
                                               self.filename)
-            scope = float_names()
+            scope = dict(FLOAT_NAMES)  # the functions rule text calls, on floats
             exec(compile(self.source, self.filename, "exec"), scope)  # generated from the rule table
             self.forward, self.backward = scope["forward"], scope["backward"]
 
