@@ -218,9 +218,14 @@ def _total_loss(plan: _Plan, preds: list[Any], targets: Any, where: str) -> Valu
     return total + plan.l2 * l2_penalty(plan.params) if plan.l2 else total
 
 
-def _zero(values: list[Value]) -> None:
-    for p in values:
+def _differentiate(out: Any, plan: _Plan, step: int, where: str) -> float:
+    """Both steps' end: refuse a non-finite loss, zero the grads, back-propagate; the loss."""
+    if not math.isfinite(out.data):
+        raise FloatingPointError(f"{where}: the loss is {out.data!r} at step {step}")
+    for p in plan.to_zero:
         p.grad = 0.0
+    out.backward()
+    return out.data
 
 
 class _EagerStep:
@@ -232,15 +237,12 @@ class _EagerStep:
         self.model, self.plan, self.where = model, plan, where
         self.rows = [list(r) for r in plan.X.tolist()]
 
-    def __call__(self, idx: np.ndarray, step: int) -> tuple[float, Callable[[], np.ndarray]]:
-        """The step's loss, and a function giving the batch's outputs; grads filled."""
+    def __call__(self, idx: np.ndarray, step: int) -> tuple[float, np.ndarray]:
+        """The step's loss and the batch's outputs; grads filled."""
         preds = [self.model(self.rows[i]) for i in idx]
         total = _total_loss(self.plan, preds, self.plan.y[idx], self.where)
-        _check_finite(total.data, step, self.where)
-        _zero(self.plan.to_zero)
-        total.backward()
-        outputs = _outputs(preds)  # before the graph goes; the Values are dropped with it
-        return total.data, lambda: outputs
+        loss = _differentiate(total, self.plan, step, self.where)
+        return loss, _outputs(preds)  # before the graph goes; the Values are dropped with it
 
 
 class _CompiledStep:
@@ -265,7 +267,7 @@ class _CompiledStep:
         preds = [self.model(list(row)) for row in X]
         return _total_loss(self.plan, preds, y, self.where), preds
 
-    def __call__(self, idx: np.ndarray, step: int) -> tuple[float, Callable[[], np.ndarray]]:
+    def __call__(self, idx: np.ndarray, step: int) -> tuple[float, np.ndarray]:
         if self.fallback is not None:
             return self.fallback(idx, step)
         plan = self.plan
@@ -279,16 +281,7 @@ class _CompiledStep:
             self.reason = f"{type(err).__name__}: {err}"
             self.fallback = _EagerStep(self.model, self.plan, self.where)
             return self.fallback(idx, step)
-        _check_finite(out.data, step, self.where)
-        _zero(self.plan.to_zero)
-        out.backward()
-        outputs = out.aux[0]
-        return out.data, lambda: outputs
-
-
-def _check_finite(loss: float, step: int, where: str) -> None:
-    if not math.isfinite(loss):
-        raise FloatingPointError(f"{where}: the loss is {loss!r} at step {step}")
+        return _differentiate(out, plan, step, self.where), out.aux[0]
 
 
 def _optimizer_step(optimizer: Optimizer, where: str) -> float:
@@ -368,7 +361,7 @@ def fit(
         for step, (epoch, idx) in enumerate(_batches(len(plan.X), plan.batch_size, epochs, rng)):
             loss_value, outputs = step_fn(idx, step)
             lr = _optimizer_step(optimizer, where)
-            acc = None if plan.measure is None else plan.measure(outputs(), plan.y[idx])
+            acc = None if plan.measure is None else plan.measure(outputs, plan.y[idx])
             _log(history, bar, loss_value, acc, lr)
             info = StepInfo(step, epoch, loss_value, acc, lr, model, optimizer)
             if any([bool(cb(info)) for cb in callbacks]):
