@@ -14,9 +14,10 @@ fails when it differs from a fresh generation. Nothing here runs when chainrule 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
+
+from chainrule.files import write_atomic
 
 from .rules import RULES, Rule
 
@@ -216,12 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         return 0
     if fresh != text:
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(fresh)
-            f.flush()
-            os.fsync(f.fileno())  # written in full before it replaces value.py
-        os.replace(tmp, path)
+        write_atomic(path, fresh)  # written in full before it replaces value.py
         print(f"rewrote {path}")
     return 0
 

@@ -29,6 +29,7 @@ import graphviz
 
 from chainrule import nn, viz
 from chainrule.commands.demo import EXAMPLE_ROW, example_loss, trained
+from chainrule.files import write_atomic
 
 DOCS = Path(__file__).resolve().parent
 KEY = "chainrule-fingerprint"
@@ -160,11 +161,7 @@ def main(names: list[str]) -> int:
         target = DOCS / name
         with tempfile.TemporaryDirectory() as tmp:
             data = stamped(name, DRAW[name](Path(tmp) / Path(name).name), fingerprint(name))
-        fd, tmp_path = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp_path, 0o644)
-        os.replace(tmp_path, target)
+        write_atomic(target, data)
         print(f"wrote docs/{name}")
     return 0
 

@@ -18,10 +18,11 @@ import json
 import math
 import numbers
 import os
-import secrets
 import stat
 from collections.abc import Mapping
 from typing import Any
+
+from chainrule.files import write_atomic
 
 __all__ = ["FORMAT", "VERSION", "MAX_BYTES", "state_dict", "load_state_dict", "save", "load"]
 
@@ -105,43 +106,7 @@ def save(module: Any, path: str | os.PathLike) -> None:
             where = f"save({_short(os.fspath(path), 4 * SHOWN)})"
             raise ValueError(f"{where}: parameter {name} is {v!r}; nothing written")
     doc = {"format": FORMAT, "version": VERSION, "model": repr(module), "parameters": params}
-    _write_atomically(os.fspath(path), (json.dumps(doc, indent=1) + "\n").encode("utf-8"))
-
-
-def _write_atomically(path: str, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename it over ``path``."""
-    folder, name = os.path.split(os.path.abspath(path))
-    # Beside the target, so os.replace is a rename within one file system; 0o666 lets the
-    # umask decide the mode, as open(path, "w") would.
-    tmp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _sync_folder(folder)
-
-
-def _sync_folder(folder: str) -> None:
-    """Make the rename itself durable (POSIX); a platform that cannot open a folder skips this."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    write_atomic(path, json.dumps(doc, indent=1) + "\n")
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -10,12 +10,11 @@ outside the div, so several can share a notebook or a page.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from chainrule.autograd import Value
+from chainrule.files import write_atomic
 
 from .checks import check_count, check_path, check_rankdir, check_text
 from .escape import html_text, script_json
@@ -166,22 +165,8 @@ def write_practice(root: Value | str, path: str | Path, *, ask: str = "both", di
     """
     path = check_path(path, WHO)
     html = practice_html(root, ask=ask, digits=digits, rankdir=rankdir, title=title, max_nodes=max_nodes)
-    _write_atomic(path, html)
+    write_atomic(path, html)
     return path
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write beside the target, flush and fsync, then rename over it."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Practice:

@@ -14,11 +14,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import graphviz
+
+from chainrule.files import write_atomic
 
 from .checks import check_path
 from .escape import dot_quote, record_text
@@ -137,22 +138,6 @@ class Graph(graphviz.Digraph):
         if view:
             graphviz.view(out, quiet=quiet_view)
         return os.fspath(out)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` beside ``path``, flush and fsync, then rename over it."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _check_graph(graph: object, who: str) -> None:

@@ -12,12 +12,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from chainrule.autograd import Value
+from chainrule.files import write_atomic
 
 from .checks import check_count, check_path, check_rankdir, check_root, check_text
 from .escape import html_text, script_json
 from .graph import stepper_graph
 from .neuron_steps import neuron_frames, neuron_graph
-from .render import RenderTimeout, run_dot, write_atomic
+from .render import RenderTimeout, run_dot
 from .style import fmt
 from .trace import Edge, TracedGraph, derivative_text, edge_id, neuron_id, node_id, result_edge_id, trace
 

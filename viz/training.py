@@ -18,10 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.files import write_atomic
+
 from .checks import check_count, check_path, check_text
 from .escape import html_text, script_json
 from .network import draw_network, network_of
-from .render import run_dot, write_atomic
+from .render import run_dot
 from .style import contribution_colour, contribution_width, fmt, largest
 from .trace import weight_id
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from chainrule import nn, viz
 from chainrule.autograd import Value
+from chainrule.files import write_atomic
 
 from .common import UsageError, optional, out_dir, render_or_source
 
@@ -87,7 +88,7 @@ def write_files(folder: Path, model: nn.MLP, X: np.ndarray, y: np.ndarray, losse
     loss = example_loss(model, X[EXAMPLE_ROW], float(y[EXAMPLE_ROW]))
     model.zero_grad()
     loss.backward()
-    (folder / "chain-rule.txt").write_text(viz.explain(loss) + "\n", encoding="utf-8")
+    write_atomic(folder / "chain-rule.txt", viz.explain(loss) + "\n")
     written.append(("the chain rule as text:", folder / "chain-rule.txt"))
     page = optional(folder / "backward.html",
                     lambda: viz.write_stepper(loss, folder / "backward.html", title="backward, one example"))
