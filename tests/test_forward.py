@@ -3,27 +3,18 @@
 import math
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from test_practice import build, central, programs, run_floats, usable
+from random_programs import SETTINGS, build, central, programs, run_floats, usable
 
 from chainrule.autograd import Value, grad, jvp
 
 
-def fine(inputs, steps) -> bool:
-    """usable(), and no division by exactly 0 on the way (which usable itself would hit)."""
-    try:
-        return usable(inputs, steps)
-    except ZeroDivisionError:
-        return False
-
-
-@settings(derandomize=True, max_examples=80, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(SETTINGS, max_examples=80)
 @given(programs(), st.lists(st.floats(-2, 2, allow_nan=False), min_size=3, max_size=3))
 def test_tangents_are_directional_derivatives(program, direction):
     inputs, steps = program
-    assume(fine(inputs, steps))
+    assume(usable(inputs, steps))
     vals = build(inputs, steps)
     xs, out = vals[:len(inputs)], vals[-1]
     t = direction[:len(inputs)]

@@ -6,78 +6,15 @@ import io
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import assume, given, settings
+from random_programs import BINARY, SETTINGS, UNARY, build, central, programs, run_floats, usable
 
 from chainrule.autograd import Value
 from chainrule.cli import main
 from chainrule.viz import LESSONS, exercise, lesson
 from chainrule.viz.exercise import parse_answer, tolerance
 
-# -- random small graphs, and an oracle that knows nothing of derivatives ------------------------
-
-UNARY = {
-    "tanh": (lambda v: v.tanh(), math.tanh),
-    "sigmoid": (lambda v: v.sigmoid(), lambda x: 1 / (1 + math.exp(-x))),
-    "sin": (lambda v: v.sin(), math.sin),
-    "neg": (lambda v: -v, lambda x: -x),
-    "square": (lambda v: v ** 2, lambda x: x * x),
-}
-BINARY = {
-    "+": (lambda a, b: a + b, lambda a, b: a + b),
-    "-": (lambda a, b: a - b, lambda a, b: a - b),
-    "*": (lambda a, b: a * b, lambda a, b: a * b),
-    "/": (lambda a, b: a / b, lambda a, b: a / b),
-}
-
-
-@st.composite
-def programs(draw):
-    """Inputs, then steps (op, i, j) reading earlier values; every step makes exactly one node."""
-    n_in = draw(st.integers(1, 3))
-    inputs = draw(st.lists(st.floats(-2, 2, allow_nan=False), min_size=n_in, max_size=n_in))
-    steps = []
-    for k in range(draw(st.integers(1, 7))):
-        have = n_in + k
-        op = draw(st.sampled_from(sorted(UNARY) + sorted(BINARY)))
-        i = draw(st.integers(0, have - 1))
-        j = draw(st.integers(0, have - 1))  # may equal i: a + a, x * x
-        steps.append((op, i, j))
-    return inputs, steps
-
-
-def run_floats(inputs, steps, bump=None, h=0.0):
-    """The program on plain floats; ``bump``: the index of the value to shift by ``h``."""
-    vals = []
-    for k, x in enumerate(inputs):
-        vals.append(x + (h if bump == k else 0.0))
-    for op, i, j in steps:
-        if op in UNARY:
-            y = UNARY[op][1](vals[i])
-        else:
-            y = BINARY[op][1](vals[i], vals[j])
-        vals.append(y + (h if bump == len(vals) else 0.0))
-    return vals
-
-
-def build(inputs, steps):
-    vals = [Value(x, label=f"x{k}") for k, x in enumerate(inputs)]
-    for op, i, j in steps:
-        vals.append(UNARY[op][0](vals[i]) if op in UNARY else BINARY[op][0](vals[i], vals[j]))
-    return vals
-
-
-def usable(inputs, steps) -> bool:
-    """No division by a value near 0, nothing huge: central differences stay accurate."""
-    vals = run_floats(inputs, steps)
-    for op, _, j in steps:
-        if op == "/" and abs(vals[j]) < 0.3:
-            return False
-    return all(abs(v) < 50 for v in vals)
-
-
-def central(f, h=1e-6):
-    return (f(h) - f(-h)) / (2 * h)
+# -- random small graphs (tests/random_programs.py) and their central differences ----------------
 
 
 def oracle(inputs, steps, floats, m, it) -> float:
@@ -93,13 +30,10 @@ def oracle(inputs, steps, floats, m, it) -> float:
     return central(lambda h: BINARY[op][1](floats[i], floats[j] + h))
 
 
-@settings(derandomize=True, max_examples=60, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(SETTINGS)
 @given(programs())
 def test_expected_answers_match_central_differences(program):
     inputs, steps = program
-    from hypothesis import assume
-
     assume(usable(inputs, steps))
     vals = build(inputs, steps)
     out = vals[-1]

@@ -3,8 +3,8 @@
 import math
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
-from test_practice import build, programs, usable
+from hypothesis import assume, given, settings
+from random_programs import SETTINGS, build, programs, usable
 from test_viz_support import groups, parse_svg
 
 from chainrule import viz
@@ -12,20 +12,11 @@ from chainrule.autograd import Value, grad
 from chainrule.viz.paths import path_sum
 
 
-def fine(inputs, steps) -> bool:
-    """usable(), and no division by exactly 0 on the way (which usable itself would hit)."""
-    try:
-        return usable(inputs, steps)
-    except ZeroDivisionError:
-        return False
-
-
-@settings(derandomize=True, max_examples=80, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(SETTINGS, max_examples=80)
 @given(programs())
 def test_sum_over_paths_is_the_gradient_on_random_graphs(program):
     inputs, steps = program
-    assume(fine(inputs, steps))
+    assume(usable(inputs, steps))
     vals = build(inputs, steps)
     out = vals[-1]
     for x in vals[:len(inputs)]:
