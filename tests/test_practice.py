@@ -62,6 +62,27 @@ def test_items_come_in_backward_order_grad_before_the_nodes_edges():
     assert order == sorted(order, reverse=True)
 
 
+def test_the_neuron_lesson_is_the_lectures_neuron_worked_by_hand():
+    # The lecture's numbers, not the engine's: b is chosen so that n = atanh(1/sqrt(2)), hence
+    # o = 1/sqrt(2) and do/dn = 1 - o**2 = 1/2; then each product passes 1/2 times the other
+    # operand to its inputs (x1 = 2, w1 = -3, x2 = 0, w2 = 1). tests/test_compat.py builds the
+    # same neuron from the lecture's own cells, independently of this lesson, on purpose: it
+    # checks that the engine runs the lecture's code, and a test must not take its graph from
+    # the library it checks.
+    ex = exercise(lesson("neuron"))
+    names = ex.trace.names
+    got = {(names[it.node], None if it.child is None else names[it.child]): it.expected for it in ex.items}
+    s = "x1*w1 + x2*w2"
+    want = {("o", "n"): 0.5, ("n", s): 1, ("n", "b"): 1, (s, "x1*w1"): 1, (s, "x2*w2"): 1,
+            ("x1*w1", "x1"): -3, ("x1*w1", "w1"): 2, ("x2*w2", "x2"): 1, ("x2*w2", "w2"): 0,
+            ("n", None): 0.5, ("b", None): 0.5, (s, None): 0.5, ("x1*w1", None): 0.5,
+            ("x2*w2", None): 0.5, ("x1", None): -1.5, ("w1", None): 1, ("x2", None): 0.5,
+            ("w2", None): 0}
+    assert got.keys() == want.keys()
+    for key, value in want.items():
+        assert got[key] == pytest.approx(value, abs=1e-12), key
+
+
 def test_ask_modes_and_digits():
     both, local, grad = (exercise(lesson("diamond"), ask) for ask in ("both", "local", "grad"))
     assert [it.kind for it in local.questions] == [it.kind for it in both.items if it.kind == "local"]
