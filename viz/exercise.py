@@ -275,19 +275,20 @@ def exercise(root: Value, ask: str = "both", digits: int = 4) -> Exercise:
         for s in t.edges_of(i):
             if t.nodes[s.child].is_constant:
                 continue  # a constant's slope is never wanted, and it has no grad to ask
-            items.append(_local_item(t, names, v, s, words, twice, ask != "grad", digits, show))
+            items.append(_local_item(names, v, s, words, twice, ask != "grad", digits, show))
     return Exercise(t, ask, digits, items)
 
 
-def _local_item(t: TracedGraph, names: list[str], v: Value, s, words: dict[str, str], twice: bool,
+def _local_item(names: list[str], v: Value, s, words: dict[str, str], twice: bool,
                 asked: bool, digits: int, show) -> Item:
     out, child = names[s.node], names[s.child]
     rule = rule_text(s.formula, words)
-    which = f" (operand {s.slot + 1} of {out} = {rule_text(v.rule.math, words)})" if twice else ""
-    prompt = (f"∂{out}/∂{child}{which}: the local derivative of {out} = "
-              f"{rule_text(v.rule.math, words)} with respect to {child}")
-    if twice:
-        prompt = f"∂{out}/∂{child}{which}: the local derivative along this edge"
+    math_text = rule_text(v.rule.math, words)
+    if twice:  # a + a: two edges to the same operand, told apart by position
+        prompt = (f"∂{out}/∂{child} (operand {s.slot + 1} of {out} = {math_text}): "
+                  "the local derivative along this edge")
+    else:
+        prompt = f"∂{out}/∂{child}: the local derivative of {out} = {math_text} with respect to {child}"
     hint = f"∂{out}/∂{child} = {rule}"
     tol = tolerance(s.local, digits)
     a = v._prev[0].data
@@ -306,10 +307,9 @@ def _grad_item(t: TracedGraph, names: list[str], i: int, steps: list, asked: boo
     numbers = " + ".join(f"{show(s.upstream)} × {show(s.local)}" for s in steps)
     if len(steps) > 1:
         prompt = f"{me}.grad: the sum of the {len(steps)} contributions that reach {me}"
-        answer = f"{me}.grad = {numbers} = {show(g)}"
     else:
         prompt = f"{me}.grad: the contribution that reaches {me}"
-        answer = f"{me}.grad = {numbers} = {show(g)}"
+    answer = f"{me}.grad = {numbers} = {show(g)}"
     hint = f"{me}.grad = {terms}"
     scale = max((abs(s.contribution) for s in steps), default=0.0)
     tol = tolerance(g, digits, scale)
