@@ -28,11 +28,11 @@
     const prompt = $("crp-prompt"), input = $("crp-answer"), feedback = $("crp-feedback");
     const tip = $("crp-tip"), progress = $("crp-progress"), scoreLine = $("crp-score");
     const asked = items.filter(function (it) { return it.asked; }).length;
-    const score = {right: 0, first: 0, revealed: 0, skipped: 0, hints: 0};
-    let k = -1, tries = 0, number = 0;
+    const score = {right: 0, revealed: 0, skipped: 0};
+    let k = -1, number = 0;
 
     // The text a node's grad row or an edge's label shows: the last <text> of its group
-    // (viz.layout.value_label puts the grad row last; an edge has one label line).
+    // (viz.drawing.value_label puts the grad row last; an edge has one label line).
     function textOf(id) {
       const g = el(id);
       if (!g) return null;
@@ -80,7 +80,6 @@
     // Move to the next asked item, showing every given item passed on the way.
     function advance() {
       k += 1;
-      tries = 0;
       while (k < items.length && !items[k].asked) {
         put(items[k].target, items[k].text, "crp-given");
         k += 1;
@@ -129,10 +128,8 @@
         say("not a number: \u201c" + input.value.trim() + "\u201d; type a number such as -0.25 or 1/4", "crp-wrong");
         return;
       }
-      tries += 1;
       if (close(value, it.expected, it.tol)) {
         score.right += 1;
-        if (tries === 1) score.first += 1;
         put(it.target, it.text, "crp-right");
         say("right: " + it.answer, "crp-right");
         showScore();
@@ -151,7 +148,6 @@
 
     function hint() {
       if (k >= items.length) return;
-      score.hints += 1;
       tip.textContent = "rule: " + items[k].hint;
     }
 
