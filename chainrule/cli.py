@@ -8,6 +8,7 @@ beyond a float, a diverged training run, a missing ``dot``).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -148,6 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("chainrule: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader stopped reading (chainrule ... | head): stop quietly
+        try:  # so that flushing stdout at exit does not fail again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 1
     except Exception as err:  # one line for the user; the traceback only on request
         if args.debug:
             raise

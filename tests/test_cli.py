@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import subprocess
 import sys
@@ -338,6 +339,22 @@ def test_python_dash_m_runs_the_same_command(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert grads_printed(result.stdout) == {"a": 4.0, "b": 3.0}
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a closed pipe's EPIPE is POSIX")
+@pytest.mark.parametrize("argv", [["practice", "--list"], ["graph", "a*b", "a=3", "b=4", "--explain",
+                                                            "--format", "dot"]])
+def test_a_closed_pipe_stops_quietly(tmp_path, argv):
+    # chainrule ... | head: the reader is gone before chainrule writes; no error line for that
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "chainrule", *argv], stdout=write,
+                              stderr=subprocess.PIPE, text=True, cwd=tmp_path, timeout=120)
+    finally:
+        os.close(write)
+    assert proc.stderr == ""
+    assert proc.returncode == 1
 
 
 def test_python_dash_m_error_is_one_line_on_stderr():
