@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,23 @@ def pip_install(python: Path, *what) -> None:
 def readme_snippets() -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+
+
+# Where each source folder goes in the wheel (setup.cfg's package_dir).
+INSTALLED_AS = {"chainrule": "chainrule", "autograd": "chainrule/autograd", "nn": "chainrule/nn",
+                "viz": "chainrule/viz"}
+
+
+def test_the_wheel_holds_every_file_of_the_package_and_nothing_else(wheel):
+    # setup.cfg lists packages and data patterns by hand: a new subpackage or a new kind of
+    # file the code opens beside itself (viz's .js/.css/.html) would otherwise go missing.
+    names = set(zipfile.ZipFile(wheel).namelist())
+    want = {f"{INSTALLED_AS[folder]}/{p.relative_to(ROOT / folder).as_posix()}"
+            for folder in INSTALLED_AS for p in (ROOT / folder).rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
+    assert want - names == set()
+    assert {n for n in names if not n.startswith("chainrule-")} == want
+    assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {"chainrule"}
 
 
 @pytest.mark.parametrize("order", ["chainrule first", "autograd first"])
