@@ -87,7 +87,8 @@ class Value:
     """
 
     # The __dict__ holds a label and attributes of your own; it is created only when one is
-    # set, so an op's node, unlabelled, costs one pointer more than without it.
+    # set, but the empty slot still costs every node about 24 bytes more than a label slot
+    # (docs/design.md).
     __slots__ = ("data", "grad", "_rule", "_a", "_b", "_p", "_da", "_db", "__dict__")
 
     label: str = ""
