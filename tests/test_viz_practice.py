@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 
 import pytest
@@ -29,13 +30,23 @@ def test_same_graph_same_page_and_grads_untouched():
     assert root.grad == 0.0 and all(v.grad == 0.0 for v in exercise(root).trace.nodes)
 
 
-def test_notebook_display_is_the_fragment(tmp_path):
+def test_notebook_display_is_the_fragment(tmp_path, monkeypatch):
+    module = importlib.import_module("chainrule.viz.practice")  # viz.practice is the function
+    real, layouts = module.run_dot, []
+
+    def counted(*args, **kwargs):
+        layouts.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "run_dot", counted)
     p = practice("a+a", ask="grad")
     assert isinstance(p, Practice)
     fragment = p._repr_html_()
     assert fragment.startswith('<div class="chainrule-practice"') and "<html" not in fragment
     assert fragment in p.html()
     assert p.write(tmp_path / "x.html").read_text(encoding="utf-8") == p.html()
+    assert len(layouts) == 1  # laid out once, for the display, the page and the file
+    assert p.html() == practice_html("a+a", ask="grad")
 
 
 def test_bad_arguments():

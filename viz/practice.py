@@ -119,6 +119,13 @@ def practice_html(root: Value | str, *, ask: str = "both", digits: int = 4, rank
                   title: str | None = None, max_nodes: int | None = 400, full_page: bool = True) -> str:
     """The practice page for ``root`` as a string (see :func:`write_practice`); with
     ``full_page=False`` only the self-contained ``<div>``, to place in another page."""
+    fragment, title_html = _fragment(root, ask, digits, rankdir, title, max_nodes)
+    return _whole_page(fragment, title_html) if full_page else fragment
+
+
+def _fragment(root: Value | str, ask: str, digits: int, rankdir: str, title: str | None,
+              max_nodes: int | None) -> tuple[str, str]:
+    """The exercise's self-contained ``<div>`` and its title as HTML text."""
     root = _resolve(root)
     check_rankdir(rankdir, WHO)
     check_text(title, "title", WHO, none=True)
@@ -144,12 +151,13 @@ def practice_html(root: Value | str, *, ask: str = "both", digits: int = 4, rank
     }
     template = (HERE / "practice.html").read_text(encoding="utf-8")
     # One pass, so text substituted in is never scanned for markers again.
-    fragment = re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], template)
-    if not full_page:
-        return fragment
+    return re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], template), parts["TITLE"]
+
+
+def _whole_page(fragment: str, title_html: str) -> str:
     return ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f'<title>{parts["TITLE"]}</title>\n</head>\n<body>\n{fragment}</body>\n</html>\n')
+            f'<title>{title_html}</title>\n</head>\n<body>\n{fragment}</body>\n</html>\n')
 
 
 def write_practice(root: Value | str, path: str | Path, *, ask: str = "both", digits: int = 4,
@@ -174,20 +182,21 @@ class Practice:
 
     def __init__(self, root: Value | str, *, ask: str = "both", digits: int = 4, rankdir: str = "LR",
                  title: str | None = None, max_nodes: int | None = 400) -> None:
-        self._options = dict(ask=ask, digits=digits, rankdir=rankdir, title=title, max_nodes=max_nodes)
-        self._fragment = practice_html(root, full_page=False, **self._options)
-        self._source = root
+        # Laid out once: the inline display, html() and write() are the same exercise.
+        self._fragment, self._title = _fragment(root, ask, digits, rankdir, title, max_nodes)
 
     def _repr_html_(self) -> str:
         return self._fragment
 
     def html(self) -> str:
         """The whole page, as :func:`write_practice` writes it."""
-        return practice_html(self._source, full_page=True, **self._options)
+        return _whole_page(self._fragment, self._title)
 
     def write(self, path: str | Path) -> Path:
         """Write the whole page to ``path``; returns the path."""
-        return write_practice(self._source, path, **self._options)
+        path = check_path(path, "Practice.write")
+        write_atomic(path, self.html())
+        return path
 
 
 def practice(root: Value | str, **options) -> Practice:
