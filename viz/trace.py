@@ -161,11 +161,13 @@ class TracedGraph:
     index: dict[Value, int] = field(repr=False)
     _by_node: dict[int, list[Edge]] = field(default_factory=dict, init=False, repr=False)
     _into: dict[int, list[Edge]] = field(default_factory=dict, init=False, repr=False)
+    _owner: dict[int, int] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for e in self.edges:
             self._by_node.setdefault(e.node, []).append(e)
             self._into.setdefault(e.child, []).append(e)
+        self._owner = {j: k for k, c in enumerate(self.clusters) for j in c.members}
 
     @property
     def root(self) -> int:
@@ -190,8 +192,9 @@ class TracedGraph:
         return self._into.get(i, [])
 
     def owner(self) -> dict[int, int]:
-        """The module call (position in ``clusters``) each node inside one belongs to."""
-        return {j: k for k, c in enumerate(self.clusters) for j in c.members}
+        """The module call (position in ``clusters``) each node inside one belongs to (one
+        shared dict, built with the trace: do not change it)."""
+        return self._owner
 
     def layer_calls(self) -> list[LayerCall]:
         """Neuron clusters grouped into layer calls (see :func:`viz.clusters.layer_calls`)."""
