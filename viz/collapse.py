@@ -27,10 +27,10 @@ def neuron_view(t: TracedGraph, b: Builder, labels: str | None, unbalanced: set[
             continue
         if e.contribution is not None:
             passed[k, e.child] = passed.get((k, e.child), 0.0) + e.contribution
-        user = t.values[e.node]
-        partner = user._prev[1 - e.slot] if user._op == "*" else None  # w * x: x's weight
-        if partner is not None and t.kinds[t.index[partner]] == "parameter":
-            weights.setdefault((k, e.child), []).append(t.index[partner])
+        if t.values[e.node]._op == "*":  # w * x: x's weight is the other operand
+            partner = t.edges_of(e.node)[1 - e.slot].child
+            if t.kinds[partner] == "parameter":
+                weights.setdefault((k, e.child), []).append(partner)
     wgrads = [t.values[w].grad for ws in weights.values() for w in ws] if t.has_grad else []
     big = largest(wgrads)
     big_back = t.largest()

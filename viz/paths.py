@@ -38,7 +38,7 @@ def count_paths(t: TracedGraph, leaf: int) -> list[int]:
     count = [0] * len(t.values)
     count[leaf] = 1
     for i in range(leaf + 1, len(t.values)):  # operands come before their users
-        count[i] = sum(count[t.index[o]] for o in t.values[i]._prev)
+        count[i] = sum(count[e.child] for e in t.edges_of(i))
     return count
 
 
