@@ -13,7 +13,7 @@ from .clusters import Cluster
 from .escape import dot_quote, html_label, label_text, record_text
 from .render import Graph
 from .style import KINDS, NO_GRAD, contribution_colour, contribution_width, fmt
-from .trace import Edge, TracedGraph
+from .trace import Edge, TracedGraph, cluster_id, layer_cluster_id
 
 __all__ = ["grad_line", "UNBALANCED_NOTE", "SUM_TOLERANCE", "value_label", "node_attrs", "edge_attrs",
            "Builder", "emit", "new_graph"]
@@ -112,7 +112,7 @@ def emit(g: Graph, b: Builder, t: TracedGraph, clusters: list[Cluster], mode: st
     calls = t.layer_calls() if clusters else []
     in_layer = {k: m for m, call in enumerate(calls) for k in call.clusters}
     for m, call in enumerate(calls):
-        g.body.append(f"\tsubgraph cluster_L{m} {{\n\t\tlabel={dot_quote(record_text(call.name))} "
+        g.body.append(f"\tsubgraph {layer_cluster_id(m)} {{\n\t\tlabel={dot_quote(record_text(call.name))} "
                       f'style="rounded,dashed" color="#9A9A9A" fontcolor="#606060"\n')
         for k in call.clusters:
             g.body.extend("\t" + line for line in _cluster_block(b, clusters, k, mode))
@@ -127,7 +127,7 @@ def _cluster_block(b: Builder, clusters: list[Cluster], k: int, mode: str) -> li
     lines = b.nodes.get((mode, k), [])
     if not lines or mode == "n":
         return lines
-    return ([f"\tsubgraph cluster_{k} {{\n\t\tlabel={dot_quote(record_text(clusters[k].name))} "
+    return ([f"\tsubgraph {cluster_id(k)} {{\n\t\tlabel={dot_quote(record_text(clusters[k].name))} "
              f'style="rounded" color="#6A9A4A" fontcolor="#3A6A1A"\n']
             + ["\t" + line for line in lines] + ["\t}\n"])
 

@@ -23,7 +23,7 @@ from .escape import dot_quote, html_label, label_text, record_text
 from .names import is_bias, layer_of, module_of, weight_index
 from .render import Graph
 from .style import contribution_colour, contribution_width, fmt, largest
-from .trace import cell_id, input_id, trace, weight_id
+from .trace import cell_id, column_id, input_id, trace, weight_id, weight_label_id
 
 __all__ = ["draw_network", "Network", "network_of"]
 
@@ -151,7 +151,7 @@ def draw_network(model: object, *, by: str = "grad", sample: Value | None = None
     pin = lambda x, y: f'pos="{x / PT:.3f},{y / PT:.3f}!"'  # noqa: E731 - one short local helper
     for c, head in enumerate(["inputs"] + [f"hidden layer {li + 1}" for li in range(len(net.layers) - 1)]
                              + ["output layer"]):
-        g.body.append(f'\thead{c} [id="head{c}" shape=plain fontsize=12 fontcolor="#606060" '
+        g.body.append(f'\t{column_id(c)} [id="{column_id(c)}" shape=plain fontsize=12 fontcolor="#606060" '
                       f'label={dot_quote(record_text(head))} {pin(xs[c], top + 0.75 * gap)}]\n')
     for i in range(net.nin):
         g.body.append(f'\t{input_id(i)} [id="{input_id(i)}" label="x{i}" shape=circle style=filled '
@@ -198,7 +198,8 @@ def draw_network(model: object, *, by: str = "grad", sample: Value | None = None
                     t = 0.3 + 0.45 * (i / (n_in - 1) if n_in > 1 else 0.5)
                     (x0, y0), (x1, y1) = pos[src], pos[head]
                     at = pin(x0 + t * (x1 - x0), y0 + t * (y1 - y0))
-                    g.body.append(f'\t{eid}l [id="{eid}l" shape=plain fontsize=9 fontcolor="#303030" '
+                    lid = weight_label_id(li, k, i)
+                    g.body.append(f'\t{lid} [id="{lid}" shape=plain fontsize=9 fontcolor="#303030" '
                                   f'label={html_label(label_text(text))} {at}]\n')
     what = ("one sample: its neuron values and its own " if sample is not None else
             "summed over the batch (the parameters' .grad): ") + f"{d}/∂w"

@@ -26,7 +26,7 @@ from .escape import dot_quote, html_label, label_text, record_text
 from .graph import edge_text, scalar_view, view_names
 from .render import Graph
 from .style import contribution_colour, fmt
-from .trace import TracedGraph, node_id, trace
+from .trace import TracedGraph, node_id, path_edge_id, path_end_id, path_node_id, trace
 
 __all__ = ["draw_paths", "draw_modes", "paths", "count_paths"]
 
@@ -84,15 +84,18 @@ def draw_paths(root: Value, leaf: Value, *, max_paths: int = 16, rankdir: str = 
         products.append(product)
         chain = [j] + [e.node for e in path]
         for k, i in enumerate(chain):
-            g.body.append(f'\tp{p}_{k} [id="p{p}_{k}" label={dot_quote(record_text(t.names[i]))} shape=box '
+            nid = path_node_id(p, k)
+            g.body.append(f'\t{nid} [id="{nid}" label={dot_quote(record_text(t.names[i]))} shape=box '
                           f'style=rounded fontsize=10]\n')
         for k, e in enumerate(path):
             label = html_label(label_text(f"∂{t.names[e.node]}/∂{t.names[e.child]} = {fmt(e.local)}"))
-            g.body.append(f'\tp{p}_{k} -> p{p}_{k + 1} [id="p{p}e{k}" label={label} fontsize=9]\n')
+            g.body.append(f'\t{path_node_id(p, k)} -> {path_node_id(p, k + 1)} [id="{path_edge_id(p, k)}" '
+                          f'label={label} fontsize=9]\n')
         text = dot_quote(record_text(f"product {fmt(product)}"))
-        g.body.append(f'\tp{p}_end [id="p{p}_end" shape=plain label={text} '
+        g.body.append(f'\t{path_end_id(p)} [id="{path_end_id(p)}" shape=plain label={text} '
                       f'fontcolor="{contribution_colour(product)}"]\n')
-        g.body.append(f'\tp{p}_{len(chain) - 1} -> p{p}_end [style=dotted arrowhead=none]\n')
+        g.body.append(f'\t{path_node_id(p, len(chain) - 1)} -> {path_end_id(p)} '
+                      f'[style=dotted arrowhead=none]\n')
     want = t.grads[j]
     root_name, leaf_name = t.names[t.root], t.names[j]
     if total_paths == 0:

@@ -25,8 +25,9 @@ from .names import looks_like_parameter, node_names
 from .style import fmt
 
 __all__ = ["Edge", "TracedGraph", "trace", "node_id", "op_id", "result_edge_id", "edge_id",
-           "neuron_id", "neuron_edge_id", "input_id", "cell_id", "weight_id", "rule_text", "derivative_text",
-           "local_texts", "grouped", "KINDS_ORDER"]
+           "neuron_id", "neuron_edge_id", "input_id", "cell_id", "weight_id", "weight_label_id", "column_id",
+           "cluster_id", "layer_cluster_id", "path_node_id", "path_edge_id", "path_end_id", "rule_text",
+           "derivative_text", "local_texts", "grouped", "KINDS_ORDER"]
 
 KINDS_ORDER = ("input", "parameter", "constant", "intermediate", "output")
 
@@ -76,6 +77,41 @@ def cell_id(layer: int, k: int) -> str:
 def weight_id(layer: int, k: int, i: int) -> str:
     """The edge of weight ``i`` of neuron ``k`` of layer ``layer`` in the network view."""
     return f"L{layer}n{k}w{i}"
+
+
+def weight_label_id(layer: int, k: int, i: int) -> str:
+    """The label (w and its grad) beside that weight's edge in the network view."""
+    return weight_id(layer, k, i) + "l"
+
+
+def column_id(c: int) -> str:
+    """The heading of column ``c`` (inputs, then each layer) in the network view."""
+    return f"head{c}"
+
+
+def cluster_id(k: int) -> str:
+    """The box of module call ``k`` (Graphviz draws subgraphs named ``cluster...`` as boxes)."""
+    return f"cluster_{k}"
+
+
+def layer_cluster_id(m: int) -> str:
+    """The box of layer call ``m``, around its neurons' boxes."""
+    return f"cluster_L{m}"
+
+
+def path_node_id(p: int, k: int) -> str:
+    """Node ``k`` (0: the leaf) of path ``p`` in draw_paths."""
+    return f"p{p}_{k}"
+
+
+def path_edge_id(p: int, k: int) -> str:
+    """The edge from node ``k`` to node ``k + 1`` of path ``p`` in draw_paths."""
+    return f"p{p}e{k}"
+
+
+def path_end_id(p: int) -> str:
+    """The product written at the end of path ``p`` in draw_paths."""
+    return f"p{p}_end"
 
 
 # -- rule text ----------------------------------------------------------------------------------
@@ -235,7 +271,7 @@ def _locals(v: Value, i: int, strict: bool) -> tuple[float, ...]:
         return v.local_grads()
     except (ArithmeticError, ValueError) as err:
         if strict:
-            raise type(err)(f"local derivative of the {v._op!r} node v{i}: {err}") from err
+            raise type(err)(f"local derivative of the {v._op!r} node {node_id(i)}: {err}") from err
         # e.g. d(a**b)/db = out*log(a) for a < 0: undefined; backward itself would raise
         return (math.nan,) * len(v._prev)
 

@@ -44,7 +44,7 @@
           const path = edge.querySelector("path");
           if (path) path.setAttribute("stroke-width", String(width));
         }
-        const label = el(id + "l");
+        const label = el(data.labels[id]);
         if (label) {
           const texts = label.querySelectorAll("text");
           if (texts.length >= 2) { texts[0].textContent = w; texts[1].textContent = g; }

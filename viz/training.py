@@ -25,7 +25,7 @@ from .escape import html_text, script_json
 from .network import draw_network, network_of
 from .render import run_dot
 from .style import contribution_colour, contribution_width, fmt, largest
-from .trace import weight_id
+from .trace import weight_id, weight_label_id
 
 __all__ = ["TrainingRecorder", "write_training", "training_html", "training", "Training"]
 
@@ -129,8 +129,9 @@ def training_html(model: Any, recorder: TrainingRecorder, *, X: Any = None, y: A
     where = {id(p): k for k, p in enumerate(params)}
     svg = run_dot(draw_network(model).source, "svg", "neato").decode("utf-8")
     svg = re.sub(r'(<[^>]*?\s)id="', r'\1data-cr="', svg[svg.index("<svg"):])
-    edges = [(weight_id(li, k, i), where[id(w)]) for li, layer in enumerate(net.layers)
-             for k, neuron in enumerate(layer) for i, w in enumerate(net.weights[neuron])]
+    weights = [(li, k, i, w) for li, layer in enumerate(net.layers)
+               for k, neuron in enumerate(layer) for i, w in enumerate(net.weights[neuron])]
+    edges = [(weight_id(li, k, i), where[id(w)]) for li, k, i, w in weights]
     out_frames = []
     for f in frames:
         big = largest(f["grad"][j] for _, j in edges)
@@ -139,7 +140,9 @@ def training_html(model: Any, recorder: TrainingRecorder, *, X: Any = None, y: A
             "edges": {e: [contribution_colour(f["grad"][j]), contribution_width(f["grad"][j], big),
                           f"w {fmt(f['data'][j], 3)}", f"∂loss/∂w {fmt(f['grad'][j], 3)}"]
                       for e, j in edges}})
-    data: dict[str, Any] = {"frames": out_frames, "interval": interval_ms, "steps": len(recorder.losses)}
+    labels = {weight_id(li, k, i): weight_label_id(li, k, i) for li, k, i, _ in weights}
+    data: dict[str, Any] = {"frames": out_frames, "interval": interval_ms, "steps": len(recorder.losses),
+                            "labels": labels}
     plane = ""
     if X is not None:
         X = np.asarray(X, dtype=float)
