@@ -1,129 +1,90 @@
 // Backward step-through: frame k shows the grads after the first k+1 nodes of the backward
 // order have passed their grad to their operands. Positions never move: only classes and the
 // text of each node's grad line change. Every element is found inside this stepper's own
-// <div> (the SVG's ids are data-cr attributes), and keys are read only while focus is inside
-// it, so several steppers can share a page or a notebook.
-(function () {
-  "use strict";
+// <div> (the SVG's ids are data-cr attributes); the controls and keys are player.js's.
 
-  function setup(box) {
-    const data = JSON.parse(box.querySelector("script.crs-data").textContent);
-    const frames = data.frames;
-    const $ = function (cls) { return box.querySelector("." + cls); };
-    const el = function (id) { return box.querySelector('[data-cr="' + id + '"]'); };
-    const slider = $("crs-slider"), counter = $("crs-counter"), playButton = $("crs-play");
-    const picture = $("crs-picture"), svg = picture.querySelector("svg");
-    const gradText = {};
-    let current = 0, timer = null, scale = 1;
-    // the SVG's own size in CSS pixels (dot writes points; baseVal converts)
-    const natural = svg ? [svg.width.baseVal.value, svg.height.baseVal.value] : [0, 0];
+function setup(box) {
+  const data = JSON.parse(box.querySelector("script.crs-data").textContent);
+  const frames = data.frames;
+  const $ = function (cls) { return box.querySelector("." + cls); };
+  const el = function (id) { return box.querySelector('[data-cr="' + id + '"]'); };
+  const counter = $("crs-counter");
+  const picture = $("crs-picture"), svg = picture.querySelector("svg");
+  const gradText = {};
+  let scale = 1;
+  // the SVG's own size in CSS pixels (dot writes points; baseVal converts)
+  const natural = svg ? [svg.width.baseVal.value, svg.height.baseVal.value] : [0, 0];
 
-    // Each value node's grad line is the last <text> of its group: viz.drawing.value_label puts
-    // the grad row last, and viz/stepper.py checks this layout before writing the page.
-    for (const id of data.nodes) {
-      const g = el(id);
-      if (!g) continue;
-      const texts = g.querySelectorAll("text");
-      if (texts.length) gradText[id] = texts[texts.length - 1];
-    }
-    // dot placed each grad line for its widest text, left-anchored; centre it instead so
-    // shorter texts of earlier frames sit in the middle of the box.
-    for (const t of Object.values(gradText)) {
-      const b = t.getBBox();
-      t.setAttribute("x", String(b.x + b.width / 2));
-      t.setAttribute("text-anchor", "middle");
-    }
-
-    function zoom(s) {
-      if (!svg) return;
-      scale = Math.max(0.05, Math.min(4, s));
-      svg.style.width = (natural[0] * scale) + "px";
-      svg.style.height = (natural[1] * scale) + "px";
-      box.dataset.zoom = scale.toFixed(3);
-    }
-
-    function fit() {  // the whole width in view, never enlarged past its natural size
-      if (!svg || !natural[0]) return;
-      const room = picture.clientWidth - 16;
-      zoom(Math.min(1, room / natural[0]));
-    }
-
-    function show(k) {
-      current = Math.max(0, Math.min(frames.length - 1, k));
-      const state = {};
-      for (const id of data.nodes) state[id] = ["grad ?", "pending"];
-      for (let i = 0; i <= current; i++) {
-        for (const [id, text] of Object.entries(frames[i].set)) state[id] = [text, "partial"];
-        const done = state[frames[i].node];
-        if (done) done[1] = "final";  // constants have no grad line
-      }
-      for (const [id, t] of Object.entries(gradText)) {
-        t.textContent = state[id][0];
-        t.setAttribute("class", state[id][1]);
-      }
-      for (const e of box.querySelectorAll(".current, .active")) e.classList.remove("current", "active");
-      const f = frames[current];
-      const node = el(f.node);
-      if (node) node.classList.add("current");
-      for (const id of f.edges) {
-        const e = el(id);
-        if (e) e.classList.add("active");
-      }
-      $("crs-title").textContent = f.title;
-      $("crs-arith").textContent = f.lines.join("\n");
-      slider.value = String(current);
-      counter.textContent = "step " + (current + 1) + " / " + frames.length;
-      box.dataset.step = String(current);
-      box.dataset.node = f.node;
-    }
-
-    function stop() {
-      if (timer !== null) { clearInterval(timer); timer = null; }
-      playButton.textContent = "play";
-    }
-
-    function play() {
-      if (timer !== null) { stop(); return; }
-      if (current >= frames.length - 1) show(0);
-      playButton.textContent = "pause";
-      timer = setInterval(function () {
-        show(current + 1);
-        if (current >= frames.length - 1) stop();
-      }, data.interval);
-    }
-
-    slider.max = String(frames.length - 1);
-    slider.addEventListener("input", function () { stop(); show(Number(slider.value)); });
-    $("crs-prev").addEventListener("click", function () { stop(); show(current - 1); });
-    $("crs-next").addEventListener("click", function () { stop(); show(current + 1); });
-    $("crs-first").addEventListener("click", function () { stop(); show(0); });
-    $("crs-last").addEventListener("click", function () { stop(); show(frames.length - 1); });
-    $("crs-in").addEventListener("click", function () { zoom(scale * 1.25); });
-    $("crs-out").addEventListener("click", function () { zoom(scale / 1.25); });
-    $("crs-fit").addEventListener("click", fit);
-    playButton.addEventListener("click", play);
-    // Only while focus is inside this stepper: a key typed elsewhere on the page is not ours.
-    box.addEventListener("keydown", function (ev) {
-      const onButton = ev.target.tagName === "BUTTON";
-      if (ev.target === slider && (ev.key === "ArrowLeft" || ev.key === "ArrowRight")) ev.preventDefault();
-      if (ev.key === "ArrowRight") { stop(); show(current + 1); }
-      else if (ev.key === "ArrowLeft") { stop(); show(current - 1); }
-      else if (ev.key === "Home") { stop(); show(0); }
-      else if (ev.key === "End") { stop(); show(frames.length - 1); }
-      else if (ev.key === " " && !onButton) { play(); }  // space on a button presses it already
-      else if (ev.key === "+" || ev.key === "=") { zoom(scale * 1.25); }
-      else if (ev.key === "-") { zoom(scale / 1.25); }
-      else if (ev.key === "0") { fit(); }
-      else return;
-      ev.preventDefault();
-    });
-    fit();
-    show(0);
+  // Each value node's grad line is the last <text> of its group: viz.drawing.value_label puts
+  // the grad row last, and viz/stepper.py checks this layout before writing the page.
+  for (const id of data.nodes) {
+    const g = el(id);
+    if (!g) continue;
+    const texts = g.querySelectorAll("text");
+    if (texts.length) gradText[id] = texts[texts.length - 1];
+  }
+  // dot placed each grad line for its widest text, left-anchored; centre it instead so
+  // shorter texts of earlier frames sit in the middle of the box.
+  for (const t of Object.values(gradText)) {
+    const b = t.getBBox();
+    t.setAttribute("x", String(b.x + b.width / 2));
+    t.setAttribute("text-anchor", "middle");
   }
 
-  for (const box of document.querySelectorAll("div.chainrule-stepper")) {
-    if (box.dataset.ready) continue;
-    box.dataset.ready = "1";
-    setup(box);
+  function zoom(s) {
+    if (!svg) return;
+    scale = Math.max(0.05, Math.min(4, s));
+    svg.style.width = (natural[0] * scale) + "px";
+    svg.style.height = (natural[1] * scale) + "px";
+    box.dataset.zoom = scale.toFixed(3);
   }
-}());
+
+  function fit() {  // the whole width in view, never enlarged past its natural size
+    if (!svg || !natural[0]) return;
+    const room = picture.clientWidth - 16;
+    zoom(Math.min(1, room / natural[0]));
+  }
+
+  function show(current) {
+    const state = {};
+    for (const id of data.nodes) state[id] = ["grad ?", "pending"];
+    for (let i = 0; i <= current; i++) {
+      for (const [id, text] of Object.entries(frames[i].set)) state[id] = [text, "partial"];
+      const done = state[frames[i].node];
+      if (done) done[1] = "final";  // constants have no grad line
+    }
+    for (const [id, t] of Object.entries(gradText)) {
+      t.textContent = state[id][0];
+      t.setAttribute("class", state[id][1]);
+    }
+    for (const e of box.querySelectorAll(".current, .active")) e.classList.remove("current", "active");
+    const f = frames[current];
+    const node = el(f.node);
+    if (node) node.classList.add("current");
+    for (const id of f.edges) {
+      const e = el(id);
+      if (e) e.classList.add("active");
+    }
+    $("crs-title").textContent = f.title;
+    $("crs-arith").textContent = f.lines.join("\n");
+    counter.textContent = "step " + (current + 1) + " / " + frames.length;
+    box.dataset.step = String(current);
+    box.dataset.node = f.node;
+  }
+
+  function zoomKeys(ev) {
+    if (ev.key === "+" || ev.key === "=") zoom(scale * 1.25);
+    else if (ev.key === "-") zoom(scale / 1.25);
+    else if (ev.key === "0") fit();
+    else return false;
+    return true;
+  }
+
+  $("crs-in").addEventListener("click", function () { zoom(scale * 1.25); });
+  $("crs-out").addEventListener("click", function () { zoom(scale / 1.25); });
+  $("crs-fit").addEventListener("click", fit);
+  fit();
+  player(box, "crs", frames.length, data.interval, show, zoomKeys);
+}
+
+setupEach("chainrule-stepper", setup);

@@ -7,13 +7,13 @@ come from the traced graph (:func:`viz.trace.trace`), the record ``explain`` pri
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from chainrule.autograd import Value
 from chainrule.files import write_atomic
 
+from . import page
 from .checks import check_count, check_path, check_rankdir, check_root, check_text
 from .escape import html_text, script_json
 from .graph import stepper_graph
@@ -23,8 +23,6 @@ from .style import fmt
 from .trace import Edge, TracedGraph, derivative_text, edge_id, neuron_id, node_id, result_edge_id, trace
 
 __all__ = ["write_stepper", "stepper_html", "stepper", "Stepper", "frames"]
-
-HERE = Path(__file__).parent
 
 
 def _total(s: Edge) -> str:
@@ -131,20 +129,14 @@ def stepper_html(root: Value, *, rankdir: str = "LR", title: str | None = None,
     parts = {
         "TITLE": html_text(page_title),
         "NOTE": html_text("; ".join(notes)),
-        "CSS": (HERE / "stepper.css").read_text(encoding="utf-8"),
+        "CSS": page.asset("stepper.css"),
+        "CONTROLS": page.controls("crs", "step"),
         "SVG": svg,
         "DATA": script_json(data),
-        "JS": (HERE / "stepper.js").read_text(encoding="utf-8"),
+        "JS": page.script("stepper.js"),
     }
-    template = (HERE / "stepper.html").read_text(encoding="utf-8")
-    # One pass, so text substituted in is never scanned for markers again.
-    fragment = re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], template)
-    if not full_page:
-        return fragment
-    return ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f'<title>{parts["TITLE"]}</title>\n</head>\n<body>\n'
-            f'{fragment}</body>\n</html>\n')
+    fragment = page.fill(page.asset("stepper.html"), parts)
+    return page.full_page(parts["TITLE"], fragment) if full_page else fragment
 
 
 def _scalar_page(t: TracedGraph, rankdir: str, notes: list[str]) -> tuple[str, list[dict], list[str]]:
@@ -170,9 +162,7 @@ def _laid_out(graph, grad_rows: dict[str, str]) -> str:
     """The SVG of ``graph`` from dot (time-limited), checked, without its XML prolog."""
     svg = run_dot(graph.source, "svg").decode("utf-8")
     _check_grad_rows(svg, grad_rows)
-    svg = svg[svg.index("<svg"):]  # drop the XML prolog and doctype: the SVG is inlined
-    # ids are page-wide: as data-cr attributes, two steppers on one page cannot collide
-    return re.sub(r'(<[^>]*?\s)id="', r'\1data-cr="', svg)
+    return page.inline_svg(svg)
 
 
 def write_stepper(root: Value, path: str | Path, *, rankdir: str = "LR", title: str | None = None,

@@ -12,7 +12,6 @@ in a notebook (:func:`training`).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from chainrule.files import write_atomic
 
+from . import page
 from .checks import check_count, check_path, check_text
 from .escape import html_text, script_json
 from .network import draw_network, network_of
@@ -29,7 +29,6 @@ from .trace import weight_id, weight_label_id
 
 __all__ = ["TrainingRecorder", "write_training", "training_html", "training", "Training"]
 
-HERE = Path(__file__).parent
 GRID = 24  # cells per side of the decision picture
 
 
@@ -127,8 +126,7 @@ def training_html(model: Any, recorder: TrainingRecorder, *, X: Any = None, y: A
     net = network_of(model)
     params = model.parameters()
     where = {id(p): k for k, p in enumerate(params)}
-    svg = run_dot(draw_network(model).source, "svg", "neato").decode("utf-8")
-    svg = re.sub(r'(<[^>]*?\s)id="', r'\1data-cr="', svg[svg.index("<svg"):])
+    svg = page.inline_svg(run_dot(draw_network(model).source, "svg", "neato").decode("utf-8"))
     weights = [(li, k, i, w) for li, layer in enumerate(net.layers)
                for k, neuron in enumerate(layer) for i, w in enumerate(net.weights[neuron])]
     edges = [(weight_id(li, k, i), where[id(w)]) for li, k, i, w in weights]
@@ -159,15 +157,12 @@ def training_html(model: Any, recorder: TrainingRecorder, *, X: Any = None, y: A
             plane = (f'<svg class="crt-plane" width="240" height="240" viewBox="0 0 240 240">'
                      f'<g class="crt-cells"></g>{dots}</svg>')
     heading = title if title is not None else f"training: {len(recorder.losses)} steps"
-    parts = {"TITLE": html_text(heading), "CSS": (HERE / "training.css").read_text(encoding="utf-8"),
-             "NETWORK": svg, "CURVE": _loss_curve(recorder.losses), "PLANE": plane,
-             "DATA": script_json(data), "JS": (HERE / "training.js").read_text(encoding="utf-8")}
-    template = (HERE / "training.html").read_text(encoding="utf-8")
-    fragment = re.sub(r"@@([A-Z]+)@@", lambda m: parts[m.group(1)], template)
-    if not full_page:
-        return fragment
-    return ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<title>{parts["TITLE"]}</title>\n</head>\n<body>\n{fragment}</body>\n</html>\n')
+    parts = {"TITLE": html_text(heading), "CSS": page.asset("training.css"),
+             "CONTROLS": page.controls("crt", "snapshot"), "NETWORK": svg,
+             "CURVE": _loss_curve(recorder.losses), "PLANE": plane, "DATA": script_json(data),
+             "JS": page.script("training.js")}
+    fragment = page.fill(page.asset("training.html"), parts)
+    return page.full_page(parts["TITLE"], fragment) if full_page else fragment
 
 
 def write_training(path: str | Path, model: Any, recorder: TrainingRecorder, *, X: Any = None,
