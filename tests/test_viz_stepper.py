@@ -238,5 +238,10 @@ def test_two_steppers_on_one_page_keys_only_with_focus_and_fit_to_width(browser,
     before = zoom()
     page.locator(".chainrule-stepper").nth(0).locator(".crs-in").click()
     assert zoom() == pytest.approx(before * 1.25, rel=1e-2)
+    page.keyboard.press("0")  # the zoom keys, with focus in the first stepper: fit again, then +
+    assert zoom() == pytest.approx(before, rel=1e-2)
+    page.keyboard.press("+")
+    assert zoom() == pytest.approx(before * 1.25, rel=1e-2)
+    assert steps() == [str(len(topo_order(o)) - 1), "2"]  # the zoom keys moved no step
     assert errors == []
     page.close()

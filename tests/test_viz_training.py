@@ -7,7 +7,7 @@ import pytest
 from test_viz_stepper import browser  # noqa: F401 - the shared Chromium fixture
 
 from chainrule import nn, viz
-from chainrule.autograd import Value
+from chainrule.autograd import Value, topo_order
 
 
 def trained(every=5, epochs=30):
@@ -85,6 +85,35 @@ def test_stepping_through_training_in_a_real_browser(browser, tmp_path):  # noqa
     assert cursor() > x0
     assert "loss" in page.text_content(".crt-status")
     assert errors == [] and requests == [path.as_uri()]
+    page.close()
+
+
+def test_a_training_page_and_a_stepper_share_a_document(browser, tmp_path):  # noqa: F811
+    model, rec, X, y = trained()
+    a = Value(3.0, label="a")
+    b = a * a + a
+    path = tmp_path / "both.html"
+    path.write_text('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
+                    + viz.training_html(model, rec, full_page=False)
+                    + viz.stepper_html(b, full_page=False) + "</body></html>", encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+
+    def where() -> list[str]:
+        return [page.eval_on_selector(".chainrule-training", "b => b.dataset.frame"),
+                page.eval_on_selector(".chainrule-stepper", "b => b.dataset.step")]
+
+    assert where() == ["0", "0"]
+    page.click(".crt-next")
+    page.keyboard.press("ArrowRight")
+    assert where() == ["2", "0"]
+    page.click(".crs-next")
+    page.keyboard.press("End")
+    assert where() == ["2", str(len(topo_order(b)) - 1)]
+    assert page.text_content(".crt-counter") == f"snapshot 3 / {len(rec.frames())}"
+    assert errors == []
     page.close()
 
 
