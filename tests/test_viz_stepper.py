@@ -85,6 +85,16 @@ def browser():
         b.close()
 
 
+def open_page(browser, path: Path, width: int, height: int):
+    """A new page showing ``path``, and the lists it records its requests and script errors in."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    requests, errors = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    return page, requests, errors
+
+
 def node_texts(page, k: int, within: str = "") -> dict[str, str]:
     """id -> the k-th text line of every value node (-1: the grad row, 0: the title)."""
     return page.evaluate("""([k, within]) => Object.fromEntries(
@@ -102,10 +112,7 @@ def test_labels_starting_with_grad_keep_their_title(browser, tmp_path):
     c = a * b
     c.label = "grad c"
     path = write_stepper(c, tmp_path / "step.html")
-    page = browser.new_page(viewport={"width": 1000, "height": 600})
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(path.as_uri())
+    page, _, errors = open_page(browser, path, 1000, 600)
     ids = {v.label: f"v{i}" for i, v in enumerate(topo_order(c))}
     titles = {ids["gradient"]: "gradient", ids["grad 0"]: "grad 0", ids["grad c"]: "grad c (output)"}
     assert {i: node_texts(page, 0)[i] for i in titles} == titles
@@ -133,11 +140,7 @@ def test_step_through_in_a_real_browser(browser, tmp_path):
     nodes = topo_order(o)
     t = trace(o)
     path = write_stepper(o, tmp_path / "step.html", interval_ms=40)
-    page = browser.new_page(viewport={"width": 1300, "height": 800})
-    requests, errors = [], []
-    page.on("request", lambda r: requests.append(r.url))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(path.as_uri())
+    page, requests, errors = open_page(browser, path, 1300, 800)
 
     def current() -> str:
         return page.eval_on_selector(".node.current", "e => e.dataset.cr")
@@ -205,10 +208,7 @@ def test_two_steppers_on_one_page_keys_only_with_focus_and_fit_to_width(browser,
                  + "</body></html>")
     path = tmp_path / "two.html"
     path.write_text(page_html, encoding="utf-8")
-    page = browser.new_page(viewport={"width": 700, "height": 800})
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(path.as_uri())
+    page, _, errors = open_page(browser, path, 700, 800)
     def steps() -> list[str]:
         return page.eval_on_selector_all(".chainrule-stepper", "bs => bs.map(b => b.dataset.step)")
 

@@ -4,7 +4,7 @@ import json
 import re
 
 import pytest
-from test_viz_stepper import browser  # noqa: F401 - the shared Chromium fixture
+from test_viz_stepper import browser, open_page  # noqa: F401 - the shared Chromium fixture
 
 from chainrule import nn, viz
 from chainrule.autograd import Value, topo_order
@@ -62,11 +62,7 @@ def test_the_page_ends_at_the_trained_weights_and_leaves_the_model_alone(tmp_pat
 def test_stepping_through_training_in_a_real_browser(browser, tmp_path):  # noqa: F811
     model, rec, X, y = trained()
     path = viz.write_training(tmp_path / "t.html", model, rec, X=X, y=y)
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    requests, errors = [], []
-    page.on("request", lambda r: requests.append(r.url))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(path.as_uri())
+    page, requests, errors = open_page(browser, path, 1400, 900)
 
     def label() -> str:
         return page.eval_on_selector('[data-cr="L0n2w1l"]', "g => g.querySelector('text').textContent")
@@ -96,10 +92,7 @@ def test_a_training_page_and_a_stepper_share_a_document(browser, tmp_path):  # n
     path.write_text('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
                     + viz.training_html(model, rec, full_page=False)
                     + viz.stepper_html(b, full_page=False) + "</body></html>", encoding="utf-8")
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(path.as_uri())
+    page, requests, errors = open_page(browser, path, 1400, 900)
 
     def where() -> list[str]:
         return [page.eval_on_selector(".chainrule-training", "b => b.dataset.frame"),
@@ -113,7 +106,7 @@ def test_a_training_page_and_a_stepper_share_a_document(browser, tmp_path):  # n
     page.keyboard.press("End")
     assert where() == ["2", str(len(topo_order(b)) - 1)]
     assert page.text_content(".crt-counter") == f"snapshot 3 / {len(rec.frames())}"
-    assert errors == []
+    assert errors == [] and requests == [path.as_uri()]
     page.close()
 
 
