@@ -27,6 +27,26 @@ def edges(svg_root) -> dict[str, str]:
     return out
 
 
+def node_tips(svg_root) -> dict[str, str]:
+    """Each node's id -> its tooltip text."""
+    out = {}
+    for g in svg_root.iter(f"{SVG}g"):
+        if g.get("class") == "node":
+            a = next(g.iter(f"{SVG}a"), None)
+            out[g.get("id")] = a.get("{http://www.w3.org/1999/xlink}title") if a is not None else ""
+    return out
+
+
+def strokes(svg_root) -> dict[str, tuple[str, float]]:
+    """Each edge's id -> the colour and width of its line."""
+    out = {}
+    for g in svg_root.iter(f"{SVG}g"):
+        if g.get("class") == "edge":
+            path = next(g.iter(f"{SVG}path"))
+            out[g.get("id")] = (path.get("stroke").upper(), float(path.get("stroke-width", "1")))
+    return out
+
+
 def numbers(tip: str) -> tuple[float, float]:
     w, d = re.fullmatch(r"w = (\S+), ∂\S+/∂w = (\S+)", tip).groups()
     return float(w), float(d)
@@ -56,6 +76,25 @@ def test_batch_summed_gradients_are_the_parameters_grads_and_central_differences
                 down = batch_loss(model, X, y).data
                 w.data = old
                 assert shown_d == pytest.approx((up - down) / (2 * h), rel=2e-3, abs=1e-6)
+
+
+def test_bias_gradients_are_the_parameters_grads_and_central_differences():
+    X, y = [[0.5, -1.0], [1.5, 0.3], [-0.7, 0.9]], [1.0, -0.5, 0.2]
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+    model.zero_grad()
+    batch_loss(model, X, y).backward()
+    tips = node_tips(parse_svg(viz.draw_network(model).pipe(format="svg")))
+    for li, layer in enumerate(model.layers):
+        for k, neuron in enumerate(layer.neurons):
+            shown = float(re.search(r"∂loss/∂b = ([-+.\de]+)", tips[f"L{li}n{k}"]).group(1))
+            assert shown == pytest.approx(neuron.b.grad, rel=1e-3, abs=1e-9)
+            h, old = 1e-6, neuron.b.data
+            neuron.b.data = old + h
+            up = batch_loss(model, X, y).data
+            neuron.b.data = old - h
+            down = batch_loss(model, X, y).data
+            neuron.b.data = old
+            assert shown == pytest.approx((up - down) / (2 * h), rel=2e-3, abs=1e-6)
 
 
 def test_same_size_for_one_sample_or_a_thousand_and_per_sample_contributions_add_up():
@@ -96,7 +135,15 @@ def test_before_backward_only_weights_and_by_weight_colours():
     model = nn.MLP(2, [2, 1], seed=0)
     g = viz.draw_network(model, by="weight")
     assert "backward()&#32;has&#32;not&#32;run" in g.source and "∂loss/∂w" not in g.source.split("label=")[-1]
-    g.pipe(format="svg")
+    lines = strokes(parse_svg(g.pipe(format="svg")))
+    weights = {f"L{li}n{k}w{i}": w.data for li, layer in enumerate(model.layers)
+               for k, neuron in enumerate(layer.neurons) for i, w in enumerate(neuron.w)}
+    assert sorted(lines) == sorted(weights)
+    for eid, w in weights.items():  # blue for a positive weight, orange for a negative one
+        assert lines[eid][0] == ("#0072B2" if w > 0 else "#E69F00"), (eid, w)
+    by_size = sorted(weights, key=lambda e: abs(weights[e]))  # wider for a larger |w|, 5 at the largest
+    assert [lines[e][1] for e in by_size] == sorted(lines[e][1] for e in by_size)
+    assert lines[by_size[-1]][1] == 5.0
 
 
 def test_bad_arguments_are_named():
