@@ -4,7 +4,7 @@ import math
 
 import pytest
 from hypothesis import assume, given, settings
-from random_programs import SETTINGS, build, programs, usable
+from random_programs import SETTINGS, build, central, programs, run_floats, usable
 from test_viz_support import groups, parse_svg
 
 from chainrule import viz
@@ -19,9 +19,12 @@ def test_sum_over_paths_is_the_gradient_on_random_graphs(program):
     assume(usable(inputs, steps))
     vals = build(inputs, steps)
     out = vals[-1]
-    for x in vals[:len(inputs)]:
+    for k, x in enumerate(vals[:len(inputs)]):
         total, n = path_sum(out, x)
         assert total == pytest.approx(grad(out, x, allow_unused=True), rel=1e-9, abs=1e-12)
+        # and an oracle that knows nothing of derivatives: the program on floats, nudged
+        slope = central(lambda h, k=k: run_floats(inputs, steps, k, h)[-1])
+        assert total == pytest.approx(slope, rel=1e-5, abs=1e-6)
         if n == 0:
             assert grad(out, x, allow_unused=True) == 0.0
 
@@ -38,6 +41,10 @@ def test_the_picture_lists_each_path_and_shows_the_check():
     assert len(ends) == 3
     products = [float(t.split()[-1]) for t in ends]
     assert math.fsum(products) == pytest.approx(a.grad)
+    # by hand: through e, b * 1 * a = -0.15; through the sum, 1 * a = 0.5; directly, e + a = 0.35;
+    # and L = a**2 * b + a**2, so dL/da = 2ab + 2a = 0.7
+    assert sorted(products) == pytest.approx([-0.15, 0.35, 0.5])
+    assert math.fsum(products) == pytest.approx(0.7)
     title = " ".join("".join(t.itertext()) for t in svg.iter("{http://www.w3.org/2000/svg}text"))
     assert "sum over the 3 path(s)" in title and "(equal: checked)" in title
 
@@ -66,6 +73,8 @@ def test_forward_and_reverse_modes_meet_at_the_ends():
     leaf = rows["v0"]
     rev = float(next(t for t in leaf if t.startswith("reverse")).split()[-1])
     assert fwd == pytest.approx(rev, rel=1e-3) and rev == pytest.approx(grad(L, a), rel=1e-3)
+    # by hand: L = tanh(a**2 b + 0.1 a), dL/da = (1 - L**2)(2ab + 0.1)
+    assert rev == pytest.approx((1 - math.tanh(0.25 * -0.3 + 0.05) ** 2) * (2 * 0.5 * -0.3 + 0.1), rel=1e-3)
     title = " ".join("".join(t.itertext()) for t in svg.iter("{http://www.w3.org/2000/svg}text"))
     assert "(equal)" in title and "reverse mode gets every gradient in one pass" in title
 
