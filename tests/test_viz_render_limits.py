@@ -123,3 +123,8 @@ def test_a_large_network_steps_one_neuron_at_a_time_and_ends_at_the_engine_grads
     assert all(key.startswith(("v", "n")) for key in shown)
     finals = [float(text.split()[-1]) for key, text in shown.items() if key.startswith("n")]
     assert len(finals) == 33
+    # neuron node n<k> is the k-th neuron call in topological order
+    outputs = [v for v in nodes if v.label in {n.name for layer in model.layers for n in layer.neurons}]
+    assert len(outputs) == 33
+    for k, v in enumerate(outputs):
+        assert float(shown[f"n{k}"].split()[-1]) == pytest.approx(v.grad, rel=1e-3, abs=1e-12), k
