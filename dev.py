@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
+CONSTRAINTS = ROOT / "constraints.txt"
 
 PACKAGES = {"dot": "graphviz", "chromium": "chromium"}
 
@@ -88,8 +89,8 @@ def need_program(program: str, packages: tuple[str, ...], required: bool) -> Non
 
 def ensure_venv(extras: str) -> None:
     stamp = VENV / f".installed-{extras}"
-    setup_cfg = ROOT / "setup.cfg"
-    if stamp.exists() and stamp.stat().st_mtime >= setup_cfg.stat().st_mtime:
+    newest = max((ROOT / "setup.cfg").stat().st_mtime, CONSTRAINTS.stat().st_mtime)
+    if stamp.exists() and stamp.stat().st_mtime >= newest:
         return
     if not PY.exists():
         say("creating .venv")
@@ -105,7 +106,7 @@ def ensure_venv(extras: str) -> None:
     say(f"installing chainrule[{extras}] into .venv")
     try:
         run([PY, "-m", "pip", "install", "--upgrade", "pip"])
-        run([PY, "-m", "pip", "install", "-e", f"{ROOT}[{extras}]"])
+        run([PY, "-m", "pip", "install", "-c", CONSTRAINTS, "-e", f"{ROOT}[{extras}]"])
     except subprocess.CalledProcessError as err:
         command = " ".join(err.cmd)
         sys.exit(f"[dev] installing failed: {command} exited {err.returncode} (its output is above)")
