@@ -199,7 +199,7 @@ def test_wheel_installs_beside_hips_autograd(order, wheel, tmp_path):
 def test_dev_py_prints_one_line_per_step_and_a_failing_step_in_full(tmp_path):
     clone = tmp_path / "clone"
     clone.mkdir()
-    for name in (*SOURCES, "dev.py"):
+    for name in (*SOURCES, "dev.py", "constraints.txt"):
         if (ROOT / name).is_dir():
             shutil.copytree(ROOT / name, clone / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         else:
