@@ -23,11 +23,12 @@ from .losses import (
 from .modules import ACTIVATIONS, MLP, Layer, Module, Neuron, tutorial_network
 from .optim import SGD, Adam, Optimizer
 from .torch_bridge import from_torch, to_torch
-from .train import History, StepInfo, fit, predict
+from .train import History, Recorder, Snapshot, StepInfo, fit, predict
 
 __all__ = [
     "Module", "Neuron", "Layer", "MLP", "tutorial_network", "ACTIVATIONS",
     "sum_of_squares", "mse", "binary_cross_entropy", "hinge", "softmax_cross_entropy", "softmax",
     "l2_penalty", "LOSSES", "Optimizer", "SGD", "Adam", "fit", "predict", "History", "StepInfo",
+    "Snapshot", "Recorder",
     "data", "init", "losses", "optim", "to_torch", "from_torch",
 ]

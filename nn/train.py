@@ -19,16 +19,90 @@ from .init import make_rng
 from .losses import LOSSES, l2_penalty
 from .optim import Optimizer
 
-__all__ = ["fit", "predict", "History", "StepInfo"]
+__all__ = ["fit", "predict", "History", "StepInfo", "Snapshot", "Recorder"]
 
 Accuracy = Callable[[np.ndarray, np.ndarray], float]
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """The model at one step of training: every parameter's value *after* the step's update
+    and the gradient that update used (in ``model.parameters()`` order, as float arrays), with
+    the step's loss (measured before the update), its step and its epoch (from 0)."""
+
+    step: int
+    epoch: int
+    loss: float
+    data: np.ndarray
+    grad: np.ndarray
+
+    @classmethod
+    def take(cls, step: int, epoch: int, loss: float, params: Sequence[Value]) -> Snapshot:
+        """A copy of ``params``' current data and grads: later steps do not change it."""
+        data = np.fromiter((p.data for p in params), dtype=float, count=len(params))
+        grad = np.fromiter((p.grad for p in params), dtype=float, count=len(params))
+        data.flags.writeable = grad.flags.writeable = False
+        return cls(step, epoch, float(loss), data, grad)
+
+
+class Recorder:
+    """Snapshots of training: steps 0, ``every``, 2 × ``every``, ... and always the last step.
+
+    ``fit(record_every=...)`` uses one and leaves its snapshots in ``History.snapshots``.
+    Passed to ``fit(callbacks=[...])`` it records the same way (``loss`` then holds every
+    step's loss); as a callback it cannot know which step is the last, so it copies every
+    step's parameters to keep the latest. ``max_snapshots`` (None: no limit) stops keeping
+    the periodic ones once reached; the latest step is still kept.
+    """
+
+    def __init__(self, every: int, max_snapshots: int | None = None, where: str = "Recorder") -> None:
+        if not _int_in(every, 1, math.inf):
+            raise ValueError(f"{where}: every must be a positive int (steps between snapshots), "
+                             f"got {every!r}")
+        if max_snapshots is not None and not _int_in(max_snapshots, 1, math.inf):
+            raise ValueError(f"{where}: max_snapshots must be a positive int or None, got {max_snapshots!r}")
+        self.every = every
+        self.max_snapshots = max_snapshots
+        self.loss: list[float] = []
+        self._kept: list[Snapshot] = []
+        self._latest: Snapshot | None = None
+
+    def due(self, step: int) -> bool:
+        """Whether step ``step`` is one to keep."""
+        return step % self.every == 0 and (self.max_snapshots is None or len(self._kept) < self.max_snapshots)
+
+    def take(self, step: int, epoch: int, loss: float, params: Sequence[Value]) -> None:
+        """Keep a snapshot of step ``step`` now."""
+        self._kept.append(Snapshot.take(step, epoch, loss, params))
+        self._latest = None
+
+    def finish(self, step: int, epoch: int, loss: float, params: Sequence[Value]) -> None:
+        """After the last step: keep it too, unless it was kept already."""
+        if not self._kept or self._kept[-1].step != step:
+            self.take(step, epoch, loss, params)
+
+    def __call__(self, info: StepInfo) -> None:
+        """The callback form (see the class docstring)."""
+        self.loss.append(float(info.loss))
+        params = info.model.parameters()
+        if self.due(info.step):
+            self.take(info.step, info.epoch, info.loss, params)
+        else:
+            self._latest = Snapshot.take(info.step, info.epoch, info.loss, params)
+
+    @property
+    def snapshots(self) -> list[Snapshot]:
+        """The snapshots kept, in step order, ending with the latest step seen."""
+        return self._kept + ([self._latest] if self._latest is not None else [])
 
 
 @dataclass
 class History:
     """What ``fit`` measured, one entry per step: the loss, the learning rate used, and the
     accuracy on the step's batch (empty when no accuracy applies). ``compiled`` says whether
-    the steps ran as a compiled program; if not, ``not_compiled_because`` says why."""
+    the steps ran as a compiled program; if not, ``not_compiled_because`` says why.
+    ``snapshots``: with ``fit(record_every=N)``, the model every N steps and at the last
+    (see :class:`Snapshot`); empty otherwise."""
 
     loss: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
@@ -36,6 +110,7 @@ class History:
     stopped_early: bool = False
     compiled: bool = False
     not_compiled_because: str = ""
+    snapshots: list[Snapshot] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -323,6 +398,7 @@ def fit(
     seed: int = 0,
     desc: str = "training",
     compiled: bool | None = None,
+    record_every: int | None = None,
 ) -> History:
     """Train ``model`` on rows ``X`` and targets ``y``; returns the per-step History.
 
@@ -345,6 +421,13 @@ def fit(
     ``COMPILED_LOSSES``; ``True`` also a callable loss (it must then have no side effects:
     it runs once, when the step is recorded, and must accept leaf Values as targets);
     ``False`` never. ``history.compiled`` says what ran.
+
+    ``record_every=N`` keeps a :class:`Snapshot` of the model at steps 0, N, 2N, ... and at
+    the last step in ``history.snapshots`` (what ``viz.write_training`` steps through): each
+    parameter's value after the update and the gradient it used, two float arrays. That costs
+    16 bytes per parameter per snapshot (an ``MLP(2, [16, 16, 1])``, 337 parameters, over
+    1,000 snapshots: 5.4 MB) and a copy of the parameters at each of those steps; ``None``
+    (the default) records nothing.
     """
     where = "fit"
     plan = _check(model, X, y, loss, optimizer, epochs, batch_size, l2, accuracy, where)
@@ -352,17 +435,25 @@ def fit(
         compiled = isinstance(loss, str) and loss in COMPILED_LOSSES
     elif not isinstance(compiled, bool):
         raise TypeError(f"{where}: compiled must be True, False or None, got {compiled!r}")
+    if record_every is not None and not _int_in(record_every, 1, math.inf):
+        raise ValueError(f"{where}: record_every must be a positive int (steps between snapshots) or None, "
+                         f"got {record_every!r}")
+    recorder = None if record_every is None else Recorder(record_every, where=where)
     step_fn = _CompiledStep(model, plan, where) if compiled else _EagerStep(model, plan, where)
     rng = make_rng(seed, where)
     history = History()
-    bar = tqdm(total=epochs * math.ceil(len(plan.X) / plan.batch_size), desc=desc, disable=not progress,
-               leave=True)
+    last = None
+    total = epochs * math.ceil(len(plan.X) / plan.batch_size)
+    bar = tqdm(total=total, desc=desc, disable=not progress, leave=True)
     try:
         for step, (epoch, idx) in enumerate(_batches(len(plan.X), plan.batch_size, epochs, rng)):
             loss_value, outputs = step_fn(idx, step)
             lr = _optimizer_step(optimizer, where)
             acc = None if plan.measure is None else plan.measure(outputs, plan.y[idx])
             _log(history, bar, loss_value, acc, lr)
+            last = (step, epoch, loss_value)
+            if recorder is not None and (recorder.due(step) or step == total - 1):  # before callbacks
+                recorder.take(step, epoch, loss_value, plan.params)
             info = StepInfo(step, epoch, loss_value, acc, lr, model, optimizer)
             if any([bool(cb(info)) for cb in callbacks]):
                 history.stopped_early = True
@@ -371,6 +462,9 @@ def fit(
         bar.close()
         history.compiled = step_fn.compiled
         history.not_compiled_because = getattr(step_fn, "reason", "") if compiled else "compiled=False"
+    if recorder is not None and last is not None:
+        recorder.finish(*last, plan.params)  # a callback stopped training at a step not kept
+        history.snapshots = recorder.snapshots
     return history
 
 

@@ -392,3 +392,85 @@ def test_a_callable_loss_is_compiled_only_when_asked():
     assert not default.compiled and asked.compiled
     with pytest.raises(TypeError, match="compiled must be True, False or None"):
         nn.fit(model, X, y, loss=loss, optimizer=nn.SGD(model.parameters(), lr=1.0), compiled="yes")
+
+
+def _mse_at(model, weights, X, y):
+    """The batch's mean squared error with the model's parameters set to ``weights`` (floats only)."""
+    params = model.parameters()
+    keep = [p.data for p in params]
+    for p, w in zip(params, weights):
+        p.data = float(w)
+    try:
+        return float(np.mean((nn.predict(model, X) - y) ** 2))
+    finally:
+        for p, w in zip(params, keep):
+            p.data = w
+
+
+@pytest.mark.parametrize("compiled", [None, False])
+def test_record_every_keeps_every_nth_step_and_the_last(compiled):
+    """Each snapshot: the step's loss, the gradient it used (checked by central differences at
+    the weights before the step) and the weights after the update (SGD: before - lr * grad)."""
+    X, y = nn.data.moons(16, noise=0.2, seed=2)
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=5)
+    start = np.array([p.data for p in model.parameters()])
+    history = nn.fit(model, X, y, loss="mse", optimizer=nn.SGD(model.parameters(), lr=0.3), epochs=11,
+                     progress=False, record_every=3, compiled=compiled)
+    assert history.compiled == (compiled is None)
+    assert [s.step for s in history.snapshots] == [0, 3, 6, 9, 10]
+    assert [s.epoch for s in history.snapshots] == [0, 3, 6, 9, 10]  # full batch: one step per epoch
+    assert [s.loss for s in history.snapshots] == [history.loss[k] for k in (0, 3, 6, 9, 10)]
+    np.testing.assert_array_equal(history.snapshots[-1].data, [p.data for p in model.parameters()])
+    first = history.snapshots[0]
+    h = 1e-6
+    numeric = []
+    for j in range(len(start)):
+        up, down = start.copy(), start.copy()
+        up[j] += h
+        down[j] -= h
+        numeric.append((_mse_at(model, up, X, y) - _mse_at(model, down, X, y)) / (2 * h))
+    np.testing.assert_allclose(first.grad, numeric, rtol=1e-6, atol=1e-9)
+    assert first.loss == pytest.approx(_mse_at(model, start, X, y), rel=1e-12)
+    np.testing.assert_allclose(first.data, start - 0.3 * first.grad, rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError):
+        first.data[0] = 1.0  # a snapshot is a copy that stays as it was
+
+
+def test_compiled_and_uncompiled_fit_record_the_same_snapshots():
+    X, y = nn.data.moons(20, noise=0.1, seed=4)
+
+    def run(compiled):
+        model = nn.MLP(2, [4, 4, 1], activation="tanh", output_activation="sigmoid", seed=3)
+        opt = nn.Adam(model.parameters(), lr=0.05)
+        return nn.fit(model, X, y, loss="binary_cross_entropy", optimizer=opt, epochs=3, batch_size=7,
+                      progress=False, record_every=2, compiled=compiled)
+
+    fast, slow = run(None), run(False)
+    assert fast.compiled and not slow.compiled
+    assert [(s.step, s.epoch) for s in fast.snapshots] == [(0, 0), (2, 0), (4, 1), (6, 2), (8, 2)]
+    assert [(s.step, s.epoch) for s in slow.snapshots] == [(s.step, s.epoch) for s in fast.snapshots]
+    for a, b in zip(fast.snapshots, slow.snapshots):
+        assert a.loss == pytest.approx(b.loss, rel=1e-12, abs=1e-12)
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-12, atol=1e-12)
+
+
+def test_recording_is_off_by_default_and_a_stopped_run_keeps_its_last_step():
+    X, y = nn.data.tutorial()
+    model = nn.tutorial_network(seed=1)
+    plain = nn.fit(model, X, y, loss="sum_of_squares", optimizer=nn.SGD(model.parameters(), lr=1.0),
+                   epochs=4, progress=False)
+    assert plain.snapshots == []
+    stopped = nn.fit(model, X, y, loss="sum_of_squares", optimizer=nn.SGD(model.parameters(), lr=1.0),
+                     epochs=50, progress=False, record_every=5, callbacks=[lambda info: info.step == 7])
+    assert stopped.stopped_early and [s.step for s in stopped.snapshots] == [0, 5, 7]
+    np.testing.assert_array_equal(stopped.snapshots[-1].grad, [p.grad for p in model.parameters()])
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True, "10"])
+def test_record_every_must_be_a_positive_int(bad):
+    X, y = nn.data.tutorial()
+    model = nn.tutorial_network()
+    with pytest.raises(ValueError, match="fit: record_every must be a positive int"):
+        nn.fit(model, X, y, loss="mse", optimizer=nn.SGD(model.parameters(), lr=1.0), record_every=bad,
+               progress=False)

@@ -1,4 +1,4 @@
-"""viz.write_training: training over time, from a recorder passed to nn.fit."""
+"""viz.write_training: training over time, from nn.fit(record_every=...)'s snapshots."""
 
 import json
 import re
@@ -13,10 +13,9 @@ from chainrule.autograd import Value, topo_order
 def trained(every=5, epochs=30):
     X, y = nn.data.moons(60, noise=0.1, seed=0)
     model = nn.MLP(2, [4, 1], activation="tanh", output_activation="sigmoid", seed=0)
-    rec = viz.TrainingRecorder(every=every)
-    nn.fit(model, X, y, loss="binary_cross_entropy", optimizer=nn.SGD(model.parameters(), lr=0.5),
-           epochs=epochs, progress=False, callbacks=[rec])
-    return model, rec, X, y
+    history = nn.fit(model, X, y, loss="binary_cross_entropy", optimizer=nn.SGD(model.parameters(), lr=0.5),
+                     epochs=epochs, progress=False, record_every=every)
+    return model, history, X, y
 
 
 def page_data(html: str) -> dict:
@@ -24,35 +23,46 @@ def page_data(html: str) -> dict:
                                 html, re.S).group(1))
 
 
-def test_snapshots_hold_each_steps_weights_and_the_gradient_it_used():
+@pytest.mark.parametrize("compiled", [None, False])
+def test_the_recorder_callback_keeps_what_fit_records(compiled):
+    """viz.TrainingRecorder (a callback) and fit(record_every=...) keep the same snapshots,
+    each holding the weights and gradients a later callback sees at that step."""
     X, y = nn.data.moons(20, noise=0.1, seed=1)
-    model = nn.MLP(2, [3, 1], activation="tanh", output_activation="sigmoid", seed=0)
-    rec = viz.TrainingRecorder(every=1)
-    seen = []
+
+    def model():
+        return nn.MLP(2, [3, 1], activation="tanh", output_activation="sigmoid", seed=0)
+
+    rec, seen, m = viz.TrainingRecorder(every=2), [], model()
 
     def check(info):  # runs after the recorder, at the same step: the same numbers
         seen.append(([p.data for p in info.model.parameters()], [p.grad for p in info.model.parameters()]))
 
-    nn.fit(model, X, y, loss="binary_cross_entropy", optimizer=nn.SGD(model.parameters(), lr=0.1),
-           epochs=3, progress=False, callbacks=[rec, check], compiled=False)
-    assert len(rec.losses) == 3 and len(rec.frames()) == 3
-    for snap, (data, grad) in zip(rec.frames(), seen):
-        assert snap["data"] == data and snap["grad"] == grad
+    nn.fit(m, X, y, loss="binary_cross_entropy", optimizer=nn.SGD(m.parameters(), lr=0.1),
+           epochs=5, progress=False, callbacks=[rec, check], compiled=compiled)
+    m2 = model()
+    history = nn.fit(m2, X, y, loss="binary_cross_entropy", optimizer=nn.SGD(m2.parameters(), lr=0.1),
+                     epochs=5, progress=False, record_every=2, compiled=compiled)
+    assert len(rec.loss) == 5 and [s.step for s in rec.snapshots] == [0, 2, 4]
+    assert [s.step for s in history.snapshots] == [0, 2, 4] and rec.loss == history.loss
+    for snap, mine in zip(rec.snapshots, history.snapshots):
+        data, grad = seen[snap.step]
+        assert snap.data.tolist() == data and snap.grad.tolist() == grad
+        assert mine.data.tolist() == data and mine.grad.tolist() == grad
     # the gradient of the first step is the batch loss's, computed here from scratch
-    fresh = nn.MLP(2, [3, 1], activation="tanh", output_activation="sigmoid", seed=0)
+    fresh = model()
     preds = [fresh([Value(float(a)), Value(float(b))]) for a, b in X]
     loss = nn.binary_cross_entropy(preds, y)
     loss.backward()
-    assert rec.frames()[0]["grad"] == pytest.approx([p.grad for p in fresh.parameters()], rel=1e-9, abs=1e-12)
+    assert rec.snapshots[0].grad == pytest.approx([p.grad for p in fresh.parameters()], rel=1e-9, abs=1e-12)
 
 
 def test_the_page_ends_at_the_trained_weights_and_leaves_the_model_alone(tmp_path):
-    model, rec, X, y = trained()
+    model, history, X, y = trained()
     before = [p.data for p in model.parameters()]
-    path = viz.write_training(tmp_path / "t.html", model, rec, X=X, y=y)
+    path = viz.write_training(tmp_path / "t.html", model, history, X=X, y=y)
     assert [p.data for p in model.parameters()] == before
     data = page_data(path.read_text(encoding="utf-8"))
-    assert len(data["frames"]) == len(rec.frames()) == 6 + 1  # every 5th of 30 steps, and the last
+    assert len(data["frames"]) == len(history.snapshots) == 6 + 1  # every 5th of 30 steps, and the last
     last = data["frames"][-1]["edges"]
     w = model.layers[0].neurons[2].w[1]
     assert last["L0n2w1"][2] == f"w {float(f'{w.data:.3g}'):.3g}"
@@ -60,8 +70,8 @@ def test_the_page_ends_at_the_trained_weights_and_leaves_the_model_alone(tmp_pat
 
 
 def test_stepping_through_training_in_a_real_browser(browser, tmp_path):  # noqa: F811
-    model, rec, X, y = trained()
-    path = viz.write_training(tmp_path / "t.html", model, rec, X=X, y=y)
+    model, history, X, y = trained()
+    path = viz.write_training(tmp_path / "t.html", model, history, X=X, y=y)
     page, requests, errors = open_page(browser, path, 1400, 900)
 
     def label() -> str:
@@ -85,12 +95,12 @@ def test_stepping_through_training_in_a_real_browser(browser, tmp_path):  # noqa
 
 
 def test_a_training_page_and_a_stepper_share_a_document(browser, tmp_path):  # noqa: F811
-    model, rec, X, y = trained()
+    model, history, X, y = trained()
     a = Value(3.0, label="a")
     b = a * a + a
     path = tmp_path / "both.html"
     path.write_text('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
-                    + viz.training_html(model, rec, full_page=False)
+                    + viz.training_html(model, history, full_page=False)
                     + viz.stepper_html(b, full_page=False) + "</body></html>", encoding="utf-8")
     page, requests, errors = open_page(browser, path, 1400, 900)
 
@@ -105,16 +115,21 @@ def test_a_training_page_and_a_stepper_share_a_document(browser, tmp_path):  # n
     page.click(".crs-next")
     page.keyboard.press("End")
     assert where() == ["2", str(len(topo_order(b)) - 1)]
-    assert page.text_content(".crt-counter") == f"snapshot 3 / {len(rec.frames())}"
+    assert page.text_content(".crt-counter") == f"snapshot 3 / {len(history.snapshots)}"
     assert errors == [] and requests == [path.as_uri()]
     page.close()
 
 
 def test_bad_arguments_are_named():
     model = nn.MLP(2, [2, 1], seed=0)
-    with pytest.raises(TypeError, match="TrainingRecorder"):
+    with pytest.raises(TypeError, match="record_every"):
         viz.training_html(model, [])
-    with pytest.raises(ValueError, match="holds no steps"):
+    with pytest.raises(ValueError, match="holds no snapshots; pass record_every=N to nn.fit"):
+        viz.training_html(model, nn.History())
+    with pytest.raises(ValueError, match="holds no snapshots; pass it to nn.fit"):
         viz.training_html(model, viz.TrainingRecorder())
-    with pytest.raises(ValueError, match="every"):
+    with pytest.raises(ValueError, match="TrainingRecorder: every"):
         viz.TrainingRecorder(every=0)
+    _, history, _, _ = trained(epochs=2)
+    with pytest.raises(ValueError, match="pass the model that was trained"):
+        viz.training_html(nn.MLP(2, [3, 1], seed=0), history)

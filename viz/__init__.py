@@ -11,8 +11,8 @@
 - :func:`explain`: the backward pass as text, one line per edge.
 - :func:`write_stepper`: a self-contained HTML page stepping through backward;
   :func:`stepper` shows it inline in a notebook.
-- :func:`write_training` (with a :class:`TrainingRecorder` passed to ``nn.fit``): training
-  over time, the network view per snapshot, the loss curve, the decision plane.
+- :func:`write_training` (from ``nn.fit(..., record_every=N)``'s History): training over
+  time, the network view per snapshot, the loss curve, the decision plane.
 - :func:`write_practice`, :func:`practice`: the backward pass as an exercise, on a page or
   inline in a notebook; :data:`LESSONS` names the built-in exercises.
 - :func:`plot_history`, :func:`plot_decision_boundary`, :func:`decision_figure`: training plots

@@ -1,13 +1,14 @@
 """``write_training``: training over time on one offline page.
 
-A :class:`TrainingRecorder` is an ``nn.fit`` callback: every step it keeps the loss, and every
-``every`` steps (and at the last) a snapshot of each parameter's value and of the gradient the
-step used. :func:`write_training` then writes one self-contained page that steps through the
-snapshots: the network view (:func:`viz.draw_network`, laid out once; each frame recolours
-and relabels its edges with that step's w and ∂loss/∂w), the loss curve with a cursor at the
-step, and, for 2-D inputs, the model's output over the plane with the data on top. The page
-is one ``<div>`` like the stepper's (no ids, keys only with focus), so it also shows inline
-in a notebook (:func:`training`).
+``nn.fit(..., record_every=N)`` keeps the loss of every step and, every N steps and at the
+last, a snapshot of each parameter's value and of the gradient the step used
+(``history.snapshots``, see ``nn.Snapshot``). :func:`write_training` then writes one
+self-contained page that steps through the snapshots: the network view
+(:func:`viz.draw_network`, laid out once; each frame recolours and relabels its edges with
+that step's w and ∂loss/∂w), the loss curve with a cursor at the step, and, for 2-D inputs,
+the model's output over the plane with the data on top. The page is one ``<div>`` like the
+stepper's (no ids, keys only with focus), so it also shows inline in a notebook
+(:func:`training`). :class:`TrainingRecorder` is the same recording as an ``nn.fit`` callback.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.files import write_atomic
+from chainrule.nn.train import History, Recorder, Snapshot
 
 from . import page
 from .checks import check_count, check_path, check_text
@@ -32,32 +34,13 @@ __all__ = ["TrainingRecorder", "write_training", "training_html", "training", "T
 GRID = 24  # cells per side of the decision picture
 
 
-class TrainingRecorder:
-    """An ``nn.fit`` callback keeping the loss of every step and a snapshot every ``every`` steps."""
+class TrainingRecorder(Recorder):
+    """``nn.Recorder`` as an ``nn.fit`` callback, keeping at most ``max_snapshots`` periodic
+    snapshots; ``nn.fit(record_every=every)`` records the same without a callback (and
+    without copying the parameters at every step to keep the latest)."""
 
     def __init__(self, every: int = 1, max_snapshots: int = 200) -> None:
-        check_count(every, "every", "TrainingRecorder")
-        check_count(max_snapshots, "max_snapshots", "TrainingRecorder")
-        self.every = every
-        self.max_snapshots = max_snapshots
-        self.losses: list[float] = []
-        self.snapshots: list[dict] = []  # step, epoch, loss, data, grad (parameter order)
-        self._last: Any = None
-
-    def __call__(self, info: Any) -> None:
-        self.losses.append(float(info.loss))
-        params = info.model.parameters()
-        snap = {"step": info.step, "epoch": info.epoch, "loss": float(info.loss),
-                "data": [p.data for p in params], "grad": [p.grad for p in params]}
-        if info.step % self.every == 0 and len(self.snapshots) < self.max_snapshots:
-            self.snapshots.append(snap)
-            self._last = None
-        else:
-            self._last = snap  # kept so the last step is always shown
-
-    def frames(self) -> list[dict]:
-        """The snapshots, ending with the last step recorded."""
-        return self.snapshots + ([self._last] if self._last is not None else [])
+        super().__init__(every, max_snapshots, where="TrainingRecorder")
 
 
 def _loss_curve(losses: list[float], width: int = 420, height: int = 160) -> str:
@@ -82,7 +65,7 @@ def _loss_curve(losses: list[float], width: int = 420, height: int = 160) -> str
             f"</svg>")
 
 
-def _plane(model: Any, X: np.ndarray, frames: list[dict]) -> tuple[dict, list[list[float]]]:
+def _plane(model: Any, X: np.ndarray, frames: list[Snapshot]) -> tuple[dict, list[list[float]]]:
     """The grid and, per frame, the model's output on every cell (weights set from the frame)."""
     from chainrule import nn
 
@@ -96,7 +79,7 @@ def _plane(model: Any, X: np.ndarray, frames: list[dict]) -> tuple[dict, list[li
     out = []
     try:
         for f in frames:
-            for p, d in zip(params, f["data"]):
+            for p, d in zip(params, f.data.tolist()):
                 p.data = d
             pred = np.asarray(nn.predict(model, cells)).reshape(len(cells), -1)[:, 0]
             out.append([round(float(v), 4) for v in pred])
@@ -111,18 +94,25 @@ def _dot_colour(y: Any, k: int, mid: float) -> str:
     return "#0072B2" if y is not None and float(np.ravel(y)[k]) > mid else "#E69F00"
 
 
-def training_html(model: Any, recorder: TrainingRecorder, *, X: Any = None, y: Any = None,
+def _recording(history: Any) -> tuple[list[float], list[Snapshot]]:
+    """Every step's loss and the snapshots, from ``nn.fit(record_every=...)``'s History or a recorder."""
+    if not isinstance(history, (History, Recorder)):
+        raise TypeError(f"write_training(history): expected the History of nn.fit(..., record_every=N) "
+                        f"(or a viz.TrainingRecorder passed to nn.fit(callbacks=[...])), "
+                        f"got {type(history).__name__}")
+    if not history.snapshots:
+        how = ("pass record_every=N to nn.fit" if isinstance(history, History)
+               else "pass it to nn.fit(callbacks=[recorder])")
+        raise ValueError(f"write_training: the {type(history).__name__} holds no snapshots; {how}")
+    return history.loss, history.snapshots
+
+
+def training_html(model: Any, history: History | Recorder, *, X: Any = None, y: Any = None,
                   title: str | None = None, interval_ms: int = 400, full_page: bool = True) -> str:
     """The training page as a string (see :func:`write_training`)."""
-    if not isinstance(recorder, TrainingRecorder):
-        raise TypeError(f"write_training(recorder): recorder must be a viz.TrainingRecorder passed to "
-                        f"nn.fit(callbacks=[...]), got {type(recorder).__name__}")
+    losses, frames = _recording(history)
     check_text(title, "title", "write_training", none=True)
     check_count(interval_ms, "interval_ms", "write_training", unit=" milliseconds")
-    frames = recorder.frames()
-    if not frames:
-        raise ValueError("write_training: the recorder holds no steps; "
-                         "pass it to nn.fit(callbacks=[recorder])")
     net = network_of(model)
     params = model.parameters()
     where = {id(p): k for k, p in enumerate(params)}
@@ -131,15 +121,19 @@ def training_html(model: Any, recorder: TrainingRecorder, *, X: Any = None, y: A
                for k, neuron in enumerate(layer) for i, w in enumerate(net.weights[neuron])]
     edges = [(weight_id(li, k, i), where[id(w)]) for li, k, i, w in weights]
     out_frames = []
+    if any(len(f.data) != len(params) for f in frames):
+        raise ValueError(f"write_training: the snapshots hold {len(frames[0].data)} parameters, the model "
+                         f"{len(params)}; pass the model that was trained")
     for f in frames:
-        big = largest(f["grad"][j] for _, j in edges)
+        data, grad = f.data.tolist(), f.grad.tolist()
+        big = largest(grad[j] for _, j in edges)
         out_frames.append({
-            "step": f["step"], "epoch": f["epoch"], "loss": fmt(f["loss"], 6),
-            "edges": {e: [contribution_colour(f["grad"][j]), contribution_width(f["grad"][j], big),
-                          f"w {fmt(f['data'][j], 3)}", f"∂loss/∂w {fmt(f['grad'][j], 3)}"]
+            "step": f.step, "epoch": f.epoch, "loss": fmt(f.loss, 6),
+            "edges": {e: [contribution_colour(grad[j]), contribution_width(grad[j], big),
+                          f"w {fmt(data[j], 3)}", f"∂loss/∂w {fmt(grad[j], 3)}"]
                       for e, j in edges}})
     labels = {weight_id(li, k, i): weight_label_id(li, k, i) for li, k, i, _ in weights}
-    data: dict[str, Any] = {"frames": out_frames, "interval": interval_ms, "steps": len(recorder.losses),
+    data: dict[str, Any] = {"frames": out_frames, "interval": interval_ms, "steps": len(losses),
                             "labels": labels}
     plane = ""
     if X is not None:
@@ -156,25 +150,26 @@ def training_html(model: Any, recorder: TrainingRecorder, *, X: Any = None, y: A
                 f'stroke="#222" stroke-width="0.5"/>' for k, (px, py) in enumerate(X))
             plane = (f'<svg class="crt-plane" width="240" height="240" viewBox="0 0 240 240">'
                      f'<g class="crt-cells"></g>{dots}</svg>')
-    heading = title if title is not None else f"training: {len(recorder.losses)} steps"
+    heading = title if title is not None else f"training: {len(losses)} steps"
     parts = {"TITLE": html_text(heading), "CSS": page.asset("training.css"),
              "CONTROLS": page.controls("crt", "snapshot"), "NETWORK": svg,
-             "CURVE": _loss_curve(recorder.losses), "PLANE": plane, "DATA": script_json(data),
+             "CURVE": _loss_curve(losses), "PLANE": plane, "DATA": script_json(data),
              "JS": page.script("training.js")}
     fragment = page.fill(page.asset("training.html"), parts)
     return page.full_page(parts["TITLE"], fragment) if full_page else fragment
 
 
-def write_training(path: str | Path, model: Any, recorder: TrainingRecorder, *, X: Any = None,
+def write_training(path: str | Path, model: Any, history: History | Recorder, *, X: Any = None,
                    y: Any = None, title: str | None = None, interval_ms: int = 400) -> Path:
     """Write one offline page stepping through training (see the module docstring); returns the path.
 
-    ``recorder`` must have been passed to ``nn.fit(..., callbacks=[recorder])``; ``X`` and
-    ``y`` (optional) add the model's output over the plane when the inputs are 2-D. The
-    model's weights are left as they are.
+    ``history`` is what ``nn.fit(model, ..., record_every=N)`` returned (or a
+    :class:`TrainingRecorder` passed to ``nn.fit(callbacks=[...])``); ``X`` and ``y``
+    (optional) add the model's output over the plane when the inputs are 2-D. The model's
+    weights are left as they are.
     """
     path = check_path(path, "write_training")
-    html = training_html(model, recorder, X=X, y=y, title=title, interval_ms=interval_ms)
+    html = training_html(model, history, X=X, y=y, title=title, interval_ms=interval_ms)
     write_atomic(path, html.encode("utf-8"))
     return path
 
@@ -182,13 +177,13 @@ def write_training(path: str | Path, model: Any, recorder: TrainingRecorder, *, 
 class Training:
     """The training page for a notebook: displays inline (``_repr_html_``)."""
 
-    def __init__(self, model: Any, recorder: TrainingRecorder, **options) -> None:
-        self._fragment = training_html(model, recorder, full_page=False, **options)
+    def __init__(self, model: Any, history: History | Recorder, **options) -> None:
+        self._fragment = training_html(model, history, full_page=False, **options)
 
     def _repr_html_(self) -> str:
         return self._fragment
 
 
-def training(model: Any, recorder: TrainingRecorder, **options) -> Training:
+def training(model: Any, history: History | Recorder, **options) -> Training:
     """The training page inline in a notebook; options as for :func:`write_training`."""
-    return Training(model, recorder, **options)
+    return Training(model, history, **options)

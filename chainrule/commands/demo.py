@@ -34,14 +34,14 @@ def speed_line(history: nn.History, seconds: float) -> str:
     return f"{len(history)} steps in {seconds:.2f} s ({1e3 * seconds / len(history):.3g} ms a step, {how})"
 
 
-def train(model: nn.MLP, iterations: int, progress: bool = False, callbacks: tuple | list = ()
+def train(model: nn.MLP, iterations: int, progress: bool = False, record_every: int | None = None
           ) -> nn.History:
-    """The tutorial's training: full-batch SGD at rate 1 on the sum of squares; ``callbacks`` as
-    for ``nn.fit`` (the demo's records the training page)."""
+    """The tutorial's training: full-batch SGD at rate 1 on the sum of squares; ``record_every``
+    as for ``nn.fit`` (the demo records snapshots for the training page)."""
     X, y = nn.data.tutorial()
     return nn.fit(model, X, y, loss="sum_of_squares", optimizer=nn.SGD(model.parameters(), lr=1.0),
                   epochs=iterations, progress=progress, desc="training", accuracy=None,
-                  callbacks=callbacks)
+                  record_every=record_every)
 
 
 def trained(iterations: int = 1500, seed: int = 1) -> nn.MLP:
@@ -59,9 +59,9 @@ def run(args: argparse.Namespace) -> int:
     X, y = nn.data.tutorial()
     model = nn.tutorial_network(seed=args.seed)
     print(f"the tutorial's network: {model!r}, {len(model.parameters())} weights, seed {args.seed}")
-    recorder = viz.TrainingRecorder(every=max(1, args.iterations // 100))  # ~100 snapshots
     start = time.perf_counter()
-    history = train(model, args.iterations, progress=not args.no_progress, callbacks=[recorder])
+    history = train(model, args.iterations, progress=not args.no_progress,
+                    record_every=max(1, args.iterations // 100))  # ~100 snapshots for training.html
     print(speed_line(history, time.perf_counter() - start))
     pred = nn.predict(model, X)
     print()
@@ -70,15 +70,16 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {np.array2string(row.astype(int))}  {target:>6.0f}  {float(p):>10.4f}")
     print(f"final loss (sum of squares): {history.loss[-1]:.6f} after {len(history)} iterations")
     print()
-    written = write_files(folder, model, X, y, history.loss, recorder)
+    written = write_files(folder, model, X, y, history)
     for what, path in written:
         print(f"{what:<34} {path}")
     return 0
 
 
-def write_files(folder: Path, model: nn.MLP, X: np.ndarray, y: np.ndarray, losses: list[float],
-                recorder: viz.TrainingRecorder | None = None) -> list[tuple[str, Path]]:
-    """Every demo file it can write, as (description, path) pairs in the order written.
+def write_files(folder: Path, model: nn.MLP, X: np.ndarray, y: np.ndarray, history: nn.History
+                ) -> list[tuple[str, Path]]:
+    """Every demo file it can write, as (description, path) pairs in the order written; the
+    training page when ``history`` holds snapshots (``nn.fit(record_every=...)``).
 
     The weights come first, so nothing optional can lose them; a picture whose library is
     missing is skipped with one line naming what adds it (without ``dot``, its DOT source).
@@ -104,14 +105,14 @@ def write_files(folder: Path, model: nn.MLP, X: np.ndarray, y: np.ndarray, losse
     total.backward()  # each weight's .grad: ∂loss/∂w summed over the 4 examples, what SGD steps by
     network = viz.draw_network(model)
     written.append(("network view (∂loss/∂w, batch):", render_or_source(network, folder / "network.svg")))
-    if recorder is not None:
+    if history.snapshots:
         page = optional(folder / "training.html", lambda: viz.write_training(
-            folder / "training.html", model, recorder, title="the tutorial's network, training"))
+            folder / "training.html", model, history, title="the tutorial's network, training"))
         if page is not None:
             written.append(("training, step by step:", page))
     model.zero_grad()
     curve = optional(folder / "loss.png",
-                         lambda: viz.plot_history(folder / "loss.png", losses, title="tutorial: loss"))
+                         lambda: viz.plot_history(folder / "loss.png", history.loss, title="tutorial: loss"))
     if curve is not None:
         written.append(("loss curve:", curve))
     return written
