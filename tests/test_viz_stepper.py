@@ -245,3 +245,60 @@ def test_two_steppers_on_one_page_keys_only_with_focus_and_fit_to_width(browser,
     assert steps() == [str(len(topo_order(o)) - 1), "2"]  # the zoom keys moved no step
     assert errors == []
     page.close()
+
+
+def test_keys_the_focused_widget_takes_do_not_reach_the_page(browser, tmp_path):
+    """A notebook (JupyterLab) reads keys at the document, after the widget: a document-level
+    listener stands in for it. Keys the focused widget takes never reach it; Escape,
+    Ctrl/Cmd combinations and every key typed outside the widgets do."""
+    from test_viz_training import trained  # a recorded History for the training widget
+
+    from chainrule.viz import training_html
+
+    o, _ = small_expression()
+    model, history, _, _ = trained()
+    page_html = ('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
+                 '<input class="elsewhere" type="text">'
+                 + stepper_html(o, full_page=False) + training_html(model, history, full_page=False)
+                 + "<script>window.seen = []; document.addEventListener('keydown', "
+                 "e => ['Shift', 'Control'].includes(e.key) "
+                 "|| window.seen.push((e.shiftKey ? 'Shift+' : '') + e.key));"
+                 "</script></body></html>")
+    path = tmp_path / "notebook.html"
+    path.write_text(page_html, encoding="utf-8")
+    page, _, errors = open_page(browser, path, 1200, 900)
+
+    def where() -> list[str]:
+        return [page.eval_on_selector(".chainrule-stepper", "b => b.dataset.step"),
+                page.eval_on_selector(".chainrule-training", "b => b.dataset.frame")]
+
+    def seen() -> list[str]:
+        return page.evaluate("window.seen.splice(0)")  # and empty the list
+
+    # focus on the stepper's box itself (tabindex=0), not on a button
+    page.focus(".chainrule-stepper")
+    for key in ["ArrowRight", "ArrowRight", "End", "ArrowLeft", "Home", "ArrowRight", "+", "0",
+                "d", "d", "a", "b", "m", "z", "Shift+Enter", "ArrowDown"]:
+        page.keyboard.press(key)
+    assert where() == ["1", "0"] and seen() == []
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+s")
+    assert seen() == ["Escape", "s"]
+    # the training widget, with focus on its slider and then a button (space presses the button)
+    page.focus(".crt-slider")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowUp")  # the slider's own step: it moves, the page does not see it
+    page.keyboard.press("x")
+    assert where() == ["1", "2"] and seen() == []
+    page.focus(".crt-next")
+    page.keyboard.press(" ")
+    page.keyboard.press("Enter")
+    assert where() == ["1", "4"] and seen() == []
+    # outside the widgets every key reaches the page, is typed, and moves no widget
+    page.click(".elsewhere")
+    for key in ["ArrowRight", " ", "d", "Shift+Enter", "End"]:
+        page.keyboard.press(key)
+    assert seen() == ["ArrowRight", " ", "d", "Shift+Enter", "End"]
+    assert page.input_value(".elsewhere") == " d" and where() == ["1", "4"]
+    assert errors == []
+    page.close()
