@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..value import Value
 from .program import BACKENDS, Failed, Program
-from .record import CompileError, _leaves, record
+from .record import CompileError, _leaves, record, record_root
+from .straight import FloatCode
 
-__all__ = ["compile", "Compiled", "CompiledOutput", "CompileError"]
+__all__ = ["compile", "Compiled", "CompiledOutput", "CompileError", "Listing", "listing"]
 
 Key = tuple[Any, ...]
 
@@ -184,3 +186,35 @@ def compile(fn: Callable[..., Any], backend: str = "auto") -> Compiled:  # noqa:
     graphs and keep the faster), ``'numpy'`` or ``'floats'``.
     """
     return Compiled(fn, backend)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The straight-line program of a graph, and where each step of its backward pass is.
+
+    ``values[k]`` is node ``k`` of the program and ``names[k]`` its variable (its gradient is
+    ``d_<name>``; a constant's name is its number). Line numbers count from 1 in ``source``.
+    """
+
+    source: str
+    values: list[Value]
+    names: list[str]
+    backward: dict[tuple[int, int], int]  # (node, operand slot) -> the line adding that contribution
+    seed: int                             # the line ``d_<root> = 1.0``
+    returns: int                          # the line returning every parameter's gradient
+
+    def line(self, number: int) -> str:
+        """Line ``number`` of the source, without its indent."""
+        return self.source.splitlines()[number - 1].strip()
+
+
+def listing(root: Value) -> Listing:
+    """The program ``compile`` writes for the graph already built under ``root`` (every leaf
+    that is not a constant a parameter), as ``Compiled.source`` shows it, with the line of
+    each contribution of its backward pass. CompileError when an op has no formula text."""
+    if not isinstance(root, Value):
+        raise TypeError(f"listing: expected the Value to differentiate, got {type(root).__name__}")
+    graph, values = record_root(root)
+    code = FloatCode(graph, build=False)
+    return Listing(code.source, values, code.names, dict(code.backward_line), code.seed_line,
+                   code.return_line)

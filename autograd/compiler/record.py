@@ -27,8 +27,8 @@ from ..value import Value
 from .texts import OpText, names_in, op_text
 from .vectors import NAMES
 
-__all__ = ["CompileError", "Graph", "Guard", "record", "INPUT", "PARAM", "CONST", "OP", "NO_SAMPLE",
-           "MIXED", "COMPARE"]
+__all__ = ["CompileError", "Graph", "Guard", "record", "record_root", "INPUT", "PARAM", "CONST", "OP",
+           "NO_SAMPLE", "MIXED", "COMPARE"]
 
 INPUT, PARAM, CONST, OP = 0, 1, 2, 3
 NO_SAMPLE, MIXED = -1, -2
@@ -235,6 +235,13 @@ def record(fn: Callable[..., Any], args: Sequence[Any], names: Sequence[str]) ->
     order = topo_order(root, *aux_values, *compared)
     graph = _graph(order, slots, root, extras, watcher.compared, tuple(names), tuple(shapes), n_inputs)
     return graph, root, extras
+
+
+def record_root(root: Value) -> tuple[Graph, list[Value]]:
+    """The graph already built under ``root``, read as ``record`` reads a function's (it has no
+    inputs: every leaf that is not a constant is a parameter), and its Values in node order."""
+    order = topo_order(root)
+    return _graph(order, {}, root, [], [], (), (), 0), order
 
 
 def _graph(order: list[Value], slots: dict, root: Value, extras: list, compared: list,

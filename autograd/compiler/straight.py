@@ -71,7 +71,9 @@ class FloatCode:
         self.graph = graph
         self.needs_grad = _needs_grad(graph)
         self.names = self._name_nodes()
-        self.line_node: dict[int, tuple[str, int]] = {}
+        self.line_node: dict[int, tuple[str, int]] = {}  # line number -> (phase, node): errors
+        self.backward_line: dict[tuple[int, int], int] = {}  # (node, operand slot) -> its line in backward
+        self.seed_line = self.return_line = 0  # ``d_<root> = 1.0``; ``return (<the parameters' d_>)``
         self.source = self._source()
         if build:
             self.filename = f"<chainrule straight-line {next(_serial)}>"
@@ -130,6 +132,7 @@ class FloatCode:
         if kept:
             lines += ["    (", *_wrap(kept, "    "), "    ) = state"]
         lines.append(f"    d_{names[g.root]} = 1.0")
+        self.seed_line = len(lines)
         assigned = {g.root}
         for i in range(len(g) - 1, -1, -1):
             if g.kind[i] != OP or not self.needs_grad[i]:
@@ -139,7 +142,7 @@ class FloatCode:
             if g.b[i] >= 0:
                 env["b"] = names[g.b[i]]
             operands = [g.a[i]] + ([g.b[i]] if g.b[i] >= 0 else [])
-            for j, derivative in zip(operands, text.derivatives):
+            for slot, (j, derivative) in enumerate(zip(operands, text.derivatives)):
                 if not self.needs_grad[j]:
                     continue
                 upstream = f"d_{names[i]}"
@@ -157,8 +160,10 @@ class FloatCode:
                     lines.append(f"    d_{names[j]} = {'-' if sign == '-' else ''}{term}")
                     assigned.add(j)
                 self.line_node[len(lines)] = ("backward", i)
+                self.backward_line[(i, slot)] = len(lines)
         grads = [f"d_{names[i]}" if i in assigned else "0.0" for i in g.param_nodes.tolist()]
         lines.append(f"    return ({', '.join(grads)}{',' if len(grads) == 1 else ''})")
+        self.return_line = len(lines)
         return "\n".join(lines) + "\n"
 
     def _read_by_backward(self) -> set[int]:
