@@ -9,6 +9,8 @@ function setup(box) {
   const $ = function (cls) { return box.querySelector("." + cls); };
   const el = function (id) { return box.querySelector('[data-cr="' + id + '"]'); };
   const counter = $("crs-counter");
+  const code = $("crs-code"), where = $("crs-where");  // only with compiled=True
+  const programLines = box.querySelectorAll(".crs-program span[data-line]");
   const picture = $("crs-picture"), svg = picture.querySelector("svg");
   const gradText = {};
   let scale = 1;
@@ -67,6 +69,18 @@ function setup(box) {
     }
     $("crs-title").textContent = f.title;
     $("crs-arith").textContent = f.lines.join("\n");
+    if (code && f.code) {
+      code.textContent = f.code.map(function (c) { return "line " + c[0] + ":  " + c[1]; }).join("\n");
+      where.textContent = f.where && f.code.length ? "where " + f.where : f.where;
+      const now = new Set(f.code.map(function (c) { return String(c[0]); }));
+      let first = null;
+      for (const line of programLines) {
+        line.classList.toggle("now", now.has(line.dataset.line));
+        if (first === null && now.has(line.dataset.line)) first = line;
+      }
+      const listing = first && first.parentElement;  // scroll the program, never the page
+      if (listing) listing.scrollTop = Math.max(0, first.offsetTop - listing.offsetTop - 60);
+    }
     counter.textContent = "step " + (current + 1) + " / " + frames.length;
     box.dataset.step = String(current);
     box.dataset.node = f.node;

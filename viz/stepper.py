@@ -18,6 +18,7 @@ from .checks import check_count, check_path, check_rankdir, check_root, check_te
 from .escape import html_text, script_json
 from .graph import stepper_graph
 from .neuron_steps import neuron_frames, neuron_graph
+from .program import code_frames, program_html, program_of
 from .render import RenderTimeout, run_dot
 from .style import fmt
 from .trace import Edge, TracedGraph, derivative_text, edge_id, neuron_id, node_id, result_edge_id, trace
@@ -89,15 +90,19 @@ SCALAR_LABELS = 150  # past this many values the scalar page leaves edge labels 
 
 
 def stepper_html(root: Value, *, rankdir: str = "LR", title: str | None = None,
-                 interval_ms: int = 900, max_nodes: int | None = 400, full_page: bool = True) -> str:
+                 interval_ms: int = 900, max_nodes: int | None = 400, compiled: bool = False,
+                 full_page: bool = True) -> str:
     """The step-through page for ``root`` as a string (see :func:`write_stepper`); with
     ``full_page=False`` only the self-contained ``<div>``, to place in another page."""
     check_root(root, "write_stepper")
+    if not isinstance(compiled, bool):
+        raise TypeError(f"write_stepper: compiled must be True or False, got {compiled!r}")
     check_rankdir(rankdir, "write_stepper")
     check_text(title, "title", "write_stepper", none=True)
     check_count(interval_ms, "interval_ms", "write_stepper", unit=" milliseconds")
     check_count(max_nodes, "max_nodes", "write_stepper", none=True)
     t = trace(root)
+    program = program_of(t, "write_stepper") if compiled else None
     notes = []
     svg = None
     if max_nodes is None or len(t.values) <= max_nodes:
@@ -123,6 +128,12 @@ def stepper_html(root: Value, *, rankdir: str = "LR", title: str | None = None,
                           for k, c in enumerate(t.clusters)})
         svg = _laid_out(neuron_graph(t, rankdir, grad_rows), grad_rows)
         shown = sorted(grad_rows)
+        if program is not None:
+            notes.append("the compiled program's lines are shown only when stepping scalar by scalar")
+            program = None
+    elif program is not None:
+        for f, code in zip(fs, code_frames(t, program)):
+            f.update(code)
     name = t.names[t.root]
     page_title = title if title is not None else f"chainrule: the backward pass of {name}"
     data = {"frames": fs, "interval": interval_ms, "nodes": shown}
@@ -133,6 +144,7 @@ def stepper_html(root: Value, *, rankdir: str = "LR", title: str | None = None,
         "CONTROLS": page.controls("crs", "step"),
         "SVG": svg,
         "DATA": script_json(data),
+        "CODE": program_html(program) if program is not None else "",
         "JS": page.script("stepper.js"),
     }
     fragment = page.fill(page.asset("stepper.html"), parts)
@@ -166,7 +178,7 @@ def _laid_out(graph, grad_rows: dict[str, str]) -> str:
 
 
 def write_stepper(root: Value, path: str | Path, *, rankdir: str = "LR", title: str | None = None,
-                  interval_ms: int = 900, max_nodes: int | None = 400) -> Path:
+                  interval_ms: int = 900, max_nodes: int | None = 400, compiled: bool = False) -> Path:
     """Write one self-contained HTML page stepping through ``root``'s backward pass.
 
     One frame per node in backward order: the node is highlighted, the edges whose
@@ -177,10 +189,14 @@ def write_stepper(root: Value, path: str | Path, *, rankdir: str = "LR", title: 
     the page itself needs no network. A graph of more than ``max_nodes`` values (or one dot
     cannot lay out within its time limit) is stepped through one neuron call at a time when
     it has nn modules, and refused otherwise; past 150 values edge labels are left out. The
-    page says which. Returns the path.
+    page says which. ``compiled=True`` also shows, for each step, the line(s) of the program
+    ``autograd.compile`` writes for this graph that add the step's contributions (the root's
+    step starts with the seed line; a leaf's shows the line returning its gradient), and the
+    whole program, folded; CompileError when an op has no formula text. Returns the path.
     """
     path = check_path(path, "write_stepper")
-    html = stepper_html(root, rankdir=rankdir, title=title, interval_ms=interval_ms, max_nodes=max_nodes)
+    html = stepper_html(root, rankdir=rankdir, title=title, interval_ms=interval_ms, max_nodes=max_nodes,
+                        compiled=compiled)
     write_atomic(path, html.encode("utf-8"))
     return path
 

@@ -92,7 +92,8 @@ def write_files(folder: Path, model: nn.MLP, X: np.ndarray, y: np.ndarray, histo
     write_atomic(folder / "chain-rule.txt", viz.explain(loss) + "\n")
     written.append(("the chain rule as text:", folder / "chain-rule.txt"))
     page = optional(folder / "backward.html",
-                    lambda: viz.write_stepper(loss, folder / "backward.html", title="backward, one example"))
+                    lambda: viz.write_stepper(loss, folder / "backward.html", title="backward, one example",
+                                              compiled=True))
     if page is not None:
         written.append(("backward step-through page:", page))
     drawn = render_or_source(viz.draw_graph(loss, collapse=False), folder / "example-graph.svg")
