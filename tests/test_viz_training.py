@@ -43,11 +43,14 @@ def test_the_recorder_callback_keeps_what_fit_records(compiled):
     history = nn.fit(m2, X, y, loss="binary_cross_entropy", optimizer=nn.SGD(m2.parameters(), lr=0.1),
                      epochs=5, progress=False, record_every=2, compiled=compiled)
     assert len(rec.loss) == 5 and [s.step for s in rec.snapshots] == [0, 2, 4]
-    assert [s.step for s in history.snapshots] == [0, 2, 4] and rec.loss == history.loss
+    assert [s.step for s in history.snapshots] == [0, 2, 4]
+    assert rec.loss == pytest.approx(history.loss, rel=1e-12, abs=1e-12)
     for snap, mine in zip(rec.snapshots, history.snapshots):
         data, grad = seen[snap.step]
         assert snap.data.tolist() == data and snap.grad.tolist() == grad
-        assert mine.data.tolist() == data and mine.grad.tolist() == grad
+        # another run: compile may pick the other backend (timed), which rounds differently
+        assert mine.data.tolist() == pytest.approx(data, rel=1e-12, abs=1e-12)
+        assert mine.grad.tolist() == pytest.approx(grad, rel=1e-12, abs=1e-12)
     # the gradient of the first step is the batch loss's, computed here from scratch
     fresh = model()
     preds = [fresh([Value(float(a)), Value(float(b))]) for a, b in X]
