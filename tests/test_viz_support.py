@@ -50,12 +50,26 @@ def parse_svg(svg: bytes | str):
     return ET.fromstring(svg.encode("utf-8") if isinstance(svg, str) else svg)
 
 
-def groups(root, cls: str, key: str = "id") -> dict[str, list[str]]:
-    """id (or the attribute ``key``) -> the text lines of every ``<g class=cls>`` group."""
+def groups(root, cls: str, key: str = "id", raw: bool = False) -> dict[str, list[str]]:
+    """id (or the attribute ``key``) -> the text lines of every ``<g class=cls>`` group, with
+    the lines viz.style.wrap broke joined again (unless ``raw``)."""
     out = {}
     for g in root.iter(f"{SVG}g"):
         if g.get("class") == cls:
-            out[g.get(key)] = ["".join(t.itertext()) for t in g.iter(f"{SVG}text")]
+            texts = ["".join(t.itertext()) for t in g.iter(f"{SVG}text")]
+            out[g.get(key)] = texts if raw else unwrap(texts)
+    return out
+
+
+def unwrap(lines: list[str]) -> list[str]:
+    """``lines`` with each continuation (a line starting ``= `` or ``+ ``, as viz.style.wrap
+    starts them) joined to the line above."""
+    out: list[str] = []
+    for line in lines:
+        if out and (line.startswith("= ") or line.startswith("+ ")):
+            out[-1] += " " + line
+        else:
+            out.append(line)
     return out
 
 

@@ -18,6 +18,7 @@ from .trace import Edge, TracedGraph, cluster_id, layer_cluster_id
 __all__ = ["grad_line", "UNBALANCED_NOTE", "SUM_TOLERANCE", "value_label", "node_attrs", "edge_attrs",
            "Builder", "emit", "new_graph"]
 
+LABEL_FONT = 9  # points: 12 px at a picture's natural size
 MAX_TERMS = 4  # a grad shown as a sum lists at most this many terms
 SUM_TOLERANCE = 1e-9  # relative: how closely the edges' contributions must add up to a grad
 
@@ -87,7 +88,7 @@ def edge_attrs(contribution: float | None, big: float, label: str | None, where:
     if contribution is not None and contribution == 0:
         attrs += ' style="dashed"'
     if label:
-        attrs += f' {where}={html_label(label_text(label))} fontsize=10 fontcolor="#303030"'
+        attrs += f' {where}={html_label(label_text(label))} fontsize={LABEL_FONT} fontcolor="#303030"'
     return attrs
 
 
@@ -107,13 +108,24 @@ class Builder:
 
 def emit(g: Graph, b: Builder, t: TracedGraph, clusters: list[Cluster], mode: str) -> None:
     """Top-level nodes, then layer-call boxes holding neuron boxes (mode "c") or neuron
-    nodes (mode "n", collapsed), then every edge."""
+    nodes (mode "n", collapsed), then every edge.
+
+    In the scalar view (mode "c") a layer's box is drawn only when the layer is called more
+    than once, to tell the calls apart: the neuron boxes already name their layer, and a
+    layer box keeps the inputs it reads outside it, below the layer, with their edges' labels
+    stacked in a column far from the neurons (and it stacks the next layer above it).
+    """
     g.body.extend(b.nodes.get(None, []))
     calls = t.layer_calls() if clusters else []
+    if mode == "c":
+        count: dict[str, int] = {}
+        for call in calls:
+            count[call.name] = count.get(call.name, 0) + 1
+        calls = [call for call in calls if count[call.name] > 1]
     in_layer = {k: m for m, call in enumerate(calls) for k in call.clusters}
     for m, call in enumerate(calls):
         g.body.append(f"\tsubgraph {layer_cluster_id(m)} {{\n\t\tlabel={dot_quote(record_text(call.name))} "
-                      f'style="rounded,dashed" color="#9A9A9A" fontcolor="#606060"\n')
+                      f'style="rounded,dashed" margin=4 color="#9A9A9A" fontcolor="#606060"\n')
         for k in call.clusters:
             g.body.extend("\t" + line for line in _cluster_block(b, clusters, k, mode))
         g.body.append("\t}\n")
@@ -128,13 +140,20 @@ def _cluster_block(b: Builder, clusters: list[Cluster], k: int, mode: str) -> li
     if not lines or mode == "n":
         return lines
     return ([f"\tsubgraph {cluster_id(k)} {{\n\t\tlabel={dot_quote(record_text(clusters[k].name))} "
-             f'style="rounded" color="#6A9A4A" fontcolor="#3A6A1A"\n']
+             f'style="rounded" margin=4 color="#6A9A4A" fontcolor="#3A6A1A"\n']
             + ["\t" + line for line in lines] + ["\t}\n"])
 
 
 def new_graph(rankdir: str, fmt_: str) -> Graph:
-    """An empty chainrule graph with the shared look."""
+    """An empty chainrule graph with the shared look.
+
+    Compact by default, as a graph of a small network is already wider than a screen:
+    nodes and clusters close together (``nodesep``, cluster margins), tight node margins,
+    10 pt text in nodes and 9 pt on edges (12 px at natural size), cluster titles in the
+    same face as the rest.
+    """
     return Graph(name="chainrule", format=fmt_,
-                 graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.35"},
-                 node_attr={"fontname": "Helvetica", "fontsize": "11"},
+                 graph_attr={"rankdir": rankdir, "nodesep": "0.06", "ranksep": "0.2",
+                             "fontname": "Helvetica", "fontsize": "11"},
+                 node_attr={"fontname": "Helvetica", "fontsize": "10", "margin": "0.05,0.03"},
                  edge_attr={"fontname": "Helvetica", "arrowsize": "0.6"})

@@ -19,7 +19,7 @@ from .drawing import UNBALANCED_NOTE, Builder, edge_attrs, emit, grad_line, new_
 from .escape import dot_quote, printable, record_text
 from .names import short_name
 from .render import Graph
-from .style import ZERO, fmt
+from .style import ZERO, fmt, wrap
 from .trace import (
     Edge,
     TracedGraph,
@@ -86,7 +86,7 @@ def scalar_view(t: TracedGraph, b: Builder, where: Callable[[int], object], keep
             b.node(where(i), f'\t{node_id(i)} [id="{node_id(i)}" label={dot_quote(fmt(v.data))} '
                              f'fontcolor="#606060" fontsize=10 shape=plain]\n')
         else:
-            grad = grad_text(i) if grad_text else grad_line(t, i, t.incoming(i), unbalanced)
+            grad = grad_text(i) if grad_text else wrap(grad_line(t, i, t.incoming(i), unbalanced))
             title = names[i] + (" (output)" if kind == "output" else "")
             label = value_label(title, [f"data {fmt(v.data, digits)}"], grad)
             b.node(where(i), f'\t{node_id(i)} [id="{node_id(i)}" label={label} {node_attrs(kind)}]\n')
@@ -96,14 +96,18 @@ def scalar_view(t: TracedGraph, b: Builder, where: Callable[[int], object], keep
         dead = colours and t.has_grad and all(e.local == 0 for e in edges)
         fill = f' style=filled fillcolor="{ZERO}"' if dead else ""
         b.node(where(i), f'\t{op_id(i)} [id="{op_id(i)}" label={dot_quote(record_text(v._op))} '
-                         f"shape=ellipse margin=0.02 fontsize=11{fill}]\n")
+                         f"shape=ellipse margin=0.02 width=0.3 height=0.2{fill}]\n")
+        # The op sits in its value's column, beside it, not in a column of its own: with edge
+        # labels dot gives every edge two ranks, so an op column costs its width, an empty
+        # rank and two gaps per step of the chain, about a third of a graph's width.
+        b.node(where(i), f"\t{{rank=same; {op_id(i)}; {node_id(i)}}}\n")
         up = v.grad if (colours and t.has_grad) else None
         b.edge(f'\t{op_id(i)} -> {node_id(i)} [id="{result_edge_id(i)}" {edge_attrs(up, big, None)}]\n')
         for e in edges:
             if not labels:
                 label = None
             else:
-                label = label_of(e) if label_of else edge_text(t, e, names, grad_text is None)
+                label = label_of(e) if label_of else wrap(edge_text(t, e, names, grad_text is None))
             shown = e.contribution if colours else None
             b.edge(f'\t{source_id(e.child)} -> {op_id(i)} [id="{edge_id(i, e.slot)}" '
                    f"{edge_attrs(shown, big, label, labels or 'label')}]\n")

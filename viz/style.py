@@ -7,9 +7,10 @@ also carried by the text (the number) so no information is in colour alone.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 
-__all__ = ["fmt", "contribution_colour", "contribution_width", "largest",
+__all__ = ["fmt", "wrap", "WRAP", "contribution_colour", "contribution_width", "largest",
            "KINDS", "POSITIVE", "NEGATIVE", "ZERO", "NO_GRAD"]
 
 POSITIVE = "#0072B2"  # blue: increasing this value increases the output
@@ -36,6 +37,31 @@ def fmt(x: float, digits: int = 4) -> str:
     if x == 0:
         return "0"
     return f"{x:.{digits}g}"
+
+
+WRAP = 24  # characters a line of a graph's label text may take before it is broken
+
+
+def wrap(text: str, width: int = WRAP) -> str:
+    """``text`` with each line longer than ``width`` broken before its `` = `` and `` + ``.
+
+    A broken line's continuation starts with its operator (``= 0.004407``, ``+ -0.001``), so
+    a reader sees it continues the line above. Pieces of four characters or fewer (``= 1``)
+    stay on their line: a line of its own for them costs more than it saves. Graph labels
+    are laid out left to right, so a label's width is what makes a graph wide.
+    """
+    out = []
+    for line in text.split("\n"):
+        pieces = re.split(r" (?=[=+] )", line)
+        current = pieces[0]
+        for piece in pieces[1:]:
+            if len(current) + 1 + len(piece) <= width or len(piece) <= 4:
+                current += " " + piece
+            else:
+                out.append(current)
+                current = piece
+        out.append(current)
+    return "\n".join(out)
 
 
 def contribution_colour(c: float | None) -> str:
