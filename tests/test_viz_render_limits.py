@@ -128,3 +128,33 @@ def test_a_large_network_steps_one_neuron_at_a_time_and_ends_at_the_engine_grads
     assert len(outputs) == 33
     for k, v in enumerate(outputs):
         assert float(shown[f"n{k}"].split()[-1]) == pytest.approx(v.grad, rel=1e-3, abs=1e-12), k
+
+
+def note_of(graph) -> str:
+    """The text of the one box a view draws instead of a graph too large to lay out."""
+    nodes = groups(parse_svg(graph.pipe(format="svg")), "node")
+    assert list(nodes) == ["note"]
+    return " ".join(nodes["note"])
+
+
+def test_views_past_max_nodes_say_so_at_once_instead_of_waiting_for_dot():
+    model = nn.MLP(2, [4, 4, 1], seed=0)
+    xs = [[Value(0.1 * k, label=f"x{k}.0"), Value(-0.2 * k, label=f"x{k}.1")] for k in range(30)]
+    loss = sum((model(x) - 1.0) ** 2 for x in xs)  # 30 calls of 9 neurons
+    loss.backward()
+    size = len(topo_order(loss)) + sum(1 for v in topo_order(loss) if not v.is_leaf)
+    assert size > 400
+    graph = viz.draw_dot(loss)
+    assert graph.rendered_note.startswith(f"draw_dot: {size} value and op nodes, more than max_nodes=400")
+    assert "draw_graph" in note_of(graph)
+    assert "n0 [" in viz.draw_graph(loss, max_nodes=None, collapse="neuron", edge_labels=False).source
+    with pytest.warns(viz.GraphTooLarge, match=r"even collapsed to one node per neuron call"):
+        graph = viz.draw_graph(loss)  # 270 neuron calls: no picture to read, so none is laid out
+    assert "viz.draw_network(model)" in note_of(graph)
+    with pytest.warns(viz.GraphTooLarge, match=r"even collapsed"):
+        assert viz.draw_graph(loss, collapse="neuron").rendered_note.startswith("draw_graph: not drawn")
+    graph = viz.draw_modes(loss, xs[0][0])
+    assert "more than max_nodes=400: not drawn" in note_of(graph)
+    # below max_nodes the views draw the graph itself
+    assert "v0 [" in viz.draw_dot(loss, max_nodes=None).source
+    assert "forward" in viz.draw_modes(loss, xs[0][0], max_nodes=None).source

@@ -18,7 +18,7 @@ from .collapse import neuron_view
 from .drawing import UNBALANCED_NOTE, Builder, edge_attrs, emit, grad_line, new_graph, node_attrs, value_label
 from .escape import dot_quote, printable, record_text
 from .names import short_name
-from .render import Graph
+from .render import Graph, too_large
 from .style import ZERO, fmt, wrap
 from .trace import (
     Edge,
@@ -164,20 +164,36 @@ def draw_graph(
     size = len(t.values) + sum(1 for v in t.values if not v.is_leaf)
     labels = "label" if edge_labels else None
     notes = []
-    if collapse is None and max_nodes is not None and size > max_nodes:
-        if t.clusters:
-            collapse = "neuron"
-            note = (f"collapsed to one node per neuron: the scalar view has {size} nodes "
-                    f"(more than max_nodes={max_nodes}); pass collapse=False to draw every scalar")
-        else:
-            labels = None
-            note = (f"{size} nodes (more than max_nodes={max_nodes}) and no nn modules to collapse: "
-                    f"edge labels left out")
+    automatic = collapse is None and max_nodes is not None and size > max_nodes
+    if automatic and not t.clusters:
+        labels = None
+        note = (f"{size} nodes (more than max_nodes={max_nodes}) and no nn modules to collapse: "
+                f"edge labels left out")
         notes.append(note)
         warnings.warn(note, GraphTooLarge, stacklevel=2)
+    elif automatic:
+        collapse = "neuron"
     if collapse == "neuron" and not t.clusters:
         raise ValueError("draw_graph(collapse='neuron'): no nn module outputs found in this graph "
                          "(module outputs are labelled nodes whose name prefixes a parameter's label)")
+    if collapse == "neuron" and max_nodes is not None:
+        owner = t.owner()
+        left = [v for i, v in enumerate(t.values) if i not in owner]
+        collapsed = len(t.clusters) + len(left) + sum(1 for v in left if not v.is_leaf)
+        if collapsed > max_nodes:
+            # thousands of neuron calls (a batch): dot would run into its time limit, fallback
+            # after fallback, for a picture no one could read
+            note = (f"not drawn: {size} nodes, and {collapsed} even collapsed to one node per neuron "
+                    f"call (more than max_nodes={max_nodes}). viz.draw_network(model) draws the model the "
+                    f"same size for any batch, with ∂loss/∂w summed over it; or draw one sample's graph, "
+                    f"or pass max_nodes=None")
+            warnings.warn(note, GraphTooLarge, stacklevel=2)
+            return too_large(f"draw_graph: {note}.", format)
+    if automatic and t.clusters:
+        note = (f"collapsed to one node per neuron: the scalar view has {size} nodes "
+                f"(more than max_nodes={max_nodes}); pass collapse=False to draw every scalar")
+        notes.append(note)
+        warnings.warn(note, GraphTooLarge, stacklevel=2)
     uses = max((len(t.incoming(i)) for i in range(len(t.values))), default=0)
     if labels == "label" and collapse != "neuron" and uses > MAX_USES:
         labels = "xlabel"

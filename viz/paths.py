@@ -24,8 +24,8 @@ from .checks import check_count, check_rankdir, check_root, check_text
 from .drawing import SUM_TOLERANCE, Builder, emit, new_graph
 from .escape import dot_quote, html_label, label_text, record_text
 from .graph import edge_text, scalar_view, view_names
-from .render import Graph
-from .style import contribution_colour, fmt
+from .render import Graph, too_large
+from .style import contribution_colour, fmt, wrap
 from .trace import TracedGraph, node_id, path_edge_id, path_end_id, path_node_id, trace
 
 __all__ = ["draw_paths", "draw_modes", "paths", "count_paths"]
@@ -76,6 +76,11 @@ def draw_paths(root: Value, leaf: Value, *, max_paths: int = 16, rankdir: str = 
     total_paths = count_paths(t, j)[t.root]
     shown = paths(t, j, max_paths)
     g = new_graph(rankdir, format)
+    # Inside a module a node is titled by its module on one line and its short name on the
+    # next, and edges use the short names (the boxes beside them say whose): a path through
+    # an MLP is dozens of steps long, and full names made each step as wide as three.
+    home = {i: c.name for c in t.clusters for i in c.members}
+    short = view_names(t, True)
     products = []
     for p, path in enumerate(shown):
         product = 1.0
@@ -85,10 +90,11 @@ def draw_paths(root: Value, leaf: Value, *, max_paths: int = 16, rankdir: str = 
         chain = [j] + [e.node for e in path]
         for k, i in enumerate(chain):
             nid = path_node_id(p, k)
-            g.body.append(f'\t{nid} [id="{nid}" label={dot_quote(record_text(t.names[i]))} shape=box '
+            title = t.names[i] if t.names[i] == home.get(i, t.names[i]) else f"{home[i]}\n{short[i]}"
+            g.body.append(f'\t{nid} [id="{nid}" label={dot_quote(record_text(title))} shape=box '
                           f'style=rounded fontsize=10]\n')
         for k, e in enumerate(path):
-            label = html_label(label_text(f"∂{t.names[e.node]}/∂{t.names[e.child]} = {fmt(e.local)}"))
+            label = html_label(label_text(f"∂{short[e.node]}/∂{short[e.child]} = {fmt(e.local)}"))
             g.body.append(f'\t{path_node_id(p, k)} -> {path_node_id(p, k + 1)} [id="{path_edge_id(p, k)}" '
                           f'label={label} fontsize=9]\n')
         text = dot_quote(record_text(f"product {fmt(product)}"))
@@ -127,16 +133,28 @@ def path_sum(root: Value, leaf: Value) -> tuple[float, int]:
     return math.fsum(math.prod(e.local for e in path) for path in found), len(found)
 
 
-def draw_modes(root: Value, wrt: Value, *, rankdir: str = "LR", format: str = "svg") -> Graph:
-    """Forward mode beside reverse mode on the graph under ``root`` (see the module docstring)."""
+def draw_modes(root: Value, wrt: Value, *, rankdir: str = "LR", format: str = "svg",
+               max_nodes: int | None = 400) -> Graph:
+    """Forward mode beside reverse mode on the graph under ``root`` (see the module docstring).
+
+    A graph of more than ``max_nodes`` value and op nodes is not laid out (dot would take
+    many seconds and the numbers would be unreadable): the picture is a note saying so and
+    what to draw instead; ``max_nodes=None`` draws it anyway.
+    """
     check_root(root, "draw_modes")
     if not isinstance(wrt, Value):
         raise TypeError(f"draw_modes(wrt): wrt must be a Value in root's graph, got {type(wrt).__name__}")
     check_rankdir(rankdir, "draw_modes")
     check_text(format, "format", "draw_modes")
+    check_count(max_nodes, "max_nodes", "draw_modes", none=True)
     t = trace(root)
     if wrt not in t.index:
         raise ValueError("draw_modes(wrt): wrt is not in the graph under root")
+    size = len(t.values) + sum(1 for v in t.values if not v.is_leaf)
+    if max_nodes is not None and size > max_nodes:
+        return too_large(f"draw_modes: {size} value and op nodes, more than max_nodes={max_nodes}: not "
+                         f"drawn (dot would take many seconds). Compare the two modes on a smaller graph "
+                         f"(one neuron, a sub-expression), or pass max_nodes=None to draw this one.", format)
     tangent = forward_tangents(root, wrt, 1.0)
     names = view_names(t, True)
     x, r = t.names[t.index[wrt]], t.names[t.root]
@@ -149,7 +167,7 @@ def draw_modes(root: Value, wrt: Value, *, rankdir: str = "LR", format: str = "s
     g = new_graph(rankdir, format)
     b = Builder()
     scalar_view(t, b, lambda i: ("c", owner[i]) if i in owner else None, lambda i: True, node_id, "label",
-                names, set(), rows, lambda e: edge_text(t, e, names, contribution=False), colours=False)
+                names, set(), rows, lambda e: wrap(edge_text(t, e, names, contribution=False)), colours=False)
     emit(g, b, t, t.clusters, "c")
     fwd, rev = tangent[root], t.grads[t.index[wrt]]
     same = fwd == rev or math.isclose(fwd, rev, rel_tol=SUM_TOLERANCE, abs_tol=1e-12)

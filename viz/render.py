@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +25,8 @@ from chainrule.files import write_atomic
 from .checks import check_path
 from .escape import dot_quote, record_text
 
-__all__ = ["Graph", "GraphvizNotFound", "RenderTimeout", "render", "save_source", "run_dot", "TIME_LIMIT"]
+__all__ = ["Graph", "GraphvizNotFound", "RenderTimeout", "render", "save_source", "run_dot", "too_large",
+           "TIME_LIMIT"]
 
 TIME_LIMIT = 10.0  # seconds one dot run may take before the next fallback is tried
 
@@ -138,6 +140,17 @@ class Graph(graphviz.Digraph):
         if view:
             graphviz.view(out, quiet=quiet_view)
         return os.fspath(out)
+
+
+def too_large(note: str, format: str = "svg") -> Graph:
+    """A one-box picture of ``note``: what a view draws instead of a graph too large to lay
+    out in time, so it says so at once rather than after the time limit."""
+    g = Graph(name="chainrule", format=format)
+    lines = "\n".join(textwrap.wrap(note, 90))
+    label = dot_quote(record_text(lines, 2000))
+    g.body.append(f"\tnote [id=note shape=box fontname=Helvetica label={label}]\n")
+    g.rendered_note = note
+    return g
 
 
 def _check_graph(graph: object, who: str) -> None:
