@@ -9,10 +9,10 @@ the sum of the squared parameters, as benchmarks/bench_moons.py trains it).
 The views: ``draw_dot``; ``draw_graph`` with its defaults (collapsing by itself past
 max_nodes) and with ``collapse='neuron'``; ``draw_network`` of the model after backward on the
 workload's loss; ``draw_paths`` from the first hidden neuron's ``w.0``; ``draw_modes`` along
-the first input; ``write_stepper``; ``write_training`` (20 recorded steps of ``nn.fit`` on
-the workload's samples); ``write_practice``. A picture's time is building the graph and
-laying it out with the real ``dot`` as SVG (``graph.pipe``: under the time limit and its
-fallbacks); a page's time is writing it. The sizes are the SVG's declared natural size, in
+the first input; ``write_stepper``; ``write_training`` (20 steps of ``nn.fit`` on the
+workload's samples, every step recorded); ``write_practice``. A picture's time is building the
+graph and laying it out with the real ``dot`` as SVG (``graph.pipe``: under the time limit and
+its fallbacks); a page's time is writing it. The sizes are the SVG's declared natural size, in
 points and in CSS pixels (a point is 4/3 of a pixel); a page's is its graph's.
 
 Each measurement runs in a fresh Python process (``--child``), three times by default; the
@@ -92,10 +92,9 @@ def measure(work: str, view: str, folder: Path) -> dict:
     if view == "write_training":
         fit = w["fit"]
         trained = nn.tutorial_network(seed=1) if work == "tutorial" else nn.MLP(2, [16, 16, 1], seed=0)
-        recorder = viz.TrainingRecorder()
         sgd = nn.SGD(trained.parameters(), lr=fit["lr"])
-        nn.fit(trained, fit["X"], fit["y"], loss=fit["loss"], optimizer=sgd, epochs=TRAIN_STEPS,
-               progress=False, accuracy=None, callbacks=[recorder])
+        recorder = nn.fit(trained, fit["X"], fit["y"], loss=fit["loss"], optimizer=sgd, epochs=TRAIN_STEPS,
+                          progress=False, accuracy=None, record_every=1)
         model = trained
     notes: list[str] = []
     start = time.perf_counter()

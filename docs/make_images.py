@@ -23,6 +23,7 @@ import tempfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 
 import graphviz
@@ -63,6 +64,83 @@ def define_op_graph() -> graphviz.Digraph:
     return viz.draw_graph(namespace["y"])
 
 
+def neuron_graph() -> graphviz.Digraph:
+    """The README's hero: the lecture's neuron, o = tanh(x1*w1 + x2*w2 + b), with the lecture's
+    numbers and names, after backward; small enough to read at the README's width."""
+    from chainrule.autograd import Value
+
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    x1w1 = x1 * w1
+    x1w1.label = "x1w1"
+    x2w2 = x2 * w2
+    x2w2.label = "x2w2"
+    x1w1x2w2 = x1w1 + x2w2
+    x1w1x2w2.label = "x1w1x2w2"
+    n = x1w1x2w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    o.backward()
+    return viz.draw_graph(o)
+
+
+def viz_md_example() -> dict:
+    """The names docs/viz.md's first example defines (``L`` and its inputs, after backward),
+    from that code: the pictures of each view in docs/viz.md draw that graph."""
+    text = (DOCS / "viz.md").read_text(encoding="utf-8")
+    code = re.findall(r"```python\n(.*?)```", text, flags=re.S)[0]
+    namespace = {"__name__": "viz_md"}
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)  # the example writes L.svg where it runs
+        try:
+            exec(compile(code, "docs/viz.md", "exec"), namespace)  # the repository's own docs
+        finally:
+            os.chdir(here)
+    return namespace
+
+
+def trained_example() -> tuple[nn.MLP, object]:
+    """``chainrule demo``'s trained network, after backward over the batch of four (what the
+    network view shows), and its loss on the demo's one example (backward not run)."""
+    model = trained(iterations=1500, seed=1)
+    X, y = nn.data.tutorial()
+    terms = [example_loss(model, x, float(t)) for x, t in zip(X, y)]
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    model.zero_grad()
+    total.backward()
+    return model, example_loss(model, X[EXAMPLE_ROW], float(y[EXAMPLE_ROW]))
+
+
+def collapsed_graph() -> graphviz.Digraph:
+    """The demo's one example drawn one node per neuron."""
+    model, loss = trained_example()
+    model.zero_grad()
+    loss.backward()
+    return viz.draw_graph(loss, collapse="neuron")
+
+
+def network_graph() -> graphviz.Digraph:
+    """The demo's network view: ∂loss/∂w summed over the four examples."""
+    model, _ = trained_example()
+    return viz.draw_network(model)
+
+
+VIEWS: dict[str, Callable[[], graphviz.Digraph]] = {
+    "images/neuron.svg": neuron_graph,
+    "images/draw-dot.svg": lambda: viz.draw_dot(viz_md_example()["L"]),
+    "images/draw-graph.svg": lambda: viz.draw_graph(viz_md_example()["L"]),
+    "images/draw-graph-collapsed.svg": collapsed_graph,
+    "images/draw-network.svg": network_graph,
+    "images/draw-paths.svg": lambda: viz.draw_paths(*itemgetter("L", "a")(viz_md_example())),
+    "images/draw-modes.svg": lambda: viz.draw_modes(*itemgetter("L", "a")(viz_md_example())),
+}
+
+
 @contextmanager
 def _dot_for_layout() -> Iterator[None]:
     """Let graphs "lay out" as their DOT source, so a page's text depends only on chainrule."""
@@ -86,10 +164,37 @@ def practice_source() -> str:
     return f"{page}\nanswers: {PRACTICE_RIGHT} right, then {PRACTICE_WRONG!r}; viewport {VIEWPORT}\n"
 
 
+STEPPER_FRAMES = 4  # frames the stepper's screenshot steps forward
+TRAINING_SNAPSHOT = 20  # the training page's snapshot in its screenshot
+PAGE_VIEWPORT = {"width": 1400, "height": 900}
+
+
+def stepper_page() -> str:
+    """The step-through page of docs/viz.md's example, as its screenshot shows it."""
+    return viz.stepper_html(viz_md_example()["L"], title="backward of L")
+
+
+def training_page() -> str:
+    """The training page ``chainrule demo`` writes: the tutorial's network over 1,500 steps."""
+    from chainrule.commands.demo import train
+
+    model = nn.tutorial_network(seed=1)
+    history = train(model, 1500, record_every=15)  # ~100 snapshots, as the demo records them
+    return viz.training_html(model, history, title="the tutorial's network, training")
+
+
+def page_source(page: Callable[[], str], actions: str) -> Callable[[], str]:
+    """What a page's screenshot is drawn from: the page itself and what is done to it."""
+    return lambda: f"{page()}\n{actions}; viewport {PAGE_VIEWPORT}\n"
+
+
 SOURCES: dict[str, Callable[[], str]] = {
     "images/define-op.svg": lambda: define_op_graph().source,
     "images/demo-graph.svg": lambda: demo_graph().source,
     "images/practice.png": practice_source,
+    "images/stepper.png": page_source(stepper_page, f"{STEPPER_FRAMES} frames forward"),
+    "images/training.png": page_source(training_page, f"snapshot {TRAINING_SNAPSHOT}"),
+    **{name: (lambda view=view: view().source) for name, view in VIEWS.items()},
 }
 
 
@@ -149,10 +254,42 @@ def draw_practice(path: Path) -> bytes:
     return data
 
 
+@contextmanager
+def _browser() -> Iterator[object]:
+    """Chromium, headless, as the tests drive it."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = next(p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def screenshot(path: Path, html: str, box: str, prefix: str, steps: int) -> bytes:
+    """A PNG of the page ``html``'s ``box`` after pressing its next button (class
+    ``<prefix>-next``) ``steps`` times."""
+    path.with_suffix(".html").write_text(html, encoding="utf-8")
+    with _browser() as browser:
+        page = browser.new_page(viewport=PAGE_VIEWPORT)
+        page.goto(path.with_suffix(".html").as_uri())
+        div = page.locator(box)
+        for _ in range(steps):
+            div.locator(f".{prefix}-next").click()
+        return div.screenshot()
+
+
 DRAW: dict[str, Callable[[Path], bytes]] = {
     "images/define-op.svg": lambda path: viz.render(define_op_graph(), path).read_bytes(),
     "images/demo-graph.svg": draw_demo_graph,
     "images/practice.png": draw_practice,
+    "images/stepper.png": lambda path: screenshot(path, stepper_page(), "div.chainrule-stepper", "crs",
+                                                  STEPPER_FRAMES),
+    "images/training.png": lambda path: screenshot(path, training_page(), "div.chainrule-training", "crt",
+                                                   TRAINING_SNAPSHOT),
+    **{name: (lambda path, view=view: viz.render(view(), path).read_bytes()) for name, view in VIEWS.items()},
 }
 
 

@@ -53,8 +53,28 @@ def test_the_stamps_survive_a_round_trip(tmp_path):
         assert make_images.stamp_of(path) == "ab" * 32
 
 
-def test_the_readme_shows_the_demo_graph():
-    assert "](docs/images/demo-graph.svg)" in (ROOT / "README.md").read_text(encoding="utf-8")
+README_WIDTH = 830  # px: GitHub's README column, into which a wider picture is scaled down
+
+
+def test_the_readme_hero_is_legible_at_the_readme_width_and_links_the_full_graph():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    hero = re.search(r"!\[[^\]]*\]\((docs/images/[^)]+\.svg)\)", readme).group(1)  # the first picture
+    assert hero == "docs/images/neuron.svg"
+    svg = (ROOT / hero).read_text(encoding="utf-8")
+    width_pt = int(re.search(r'<svg width="(\d+)pt"', svg).group(1))
+    scale = min(1.0, README_WIDTH / (width_pt * 4 / 3))  # dot's points are 4/3 of a CSS pixel
+    smallest = min(float(f) for f in re.findall(r'font-size="([0-9.]+)"', svg)) * 4 / 3
+    assert smallest * scale >= 9, (width_pt, smallest, scale)
+    # the full-size scalar graph of one example is one click away
+    assert "](docs/images/demo-graph.svg)" in readme
+
+
+def test_every_picture_is_shown_in_the_docs_and_pages_are_small():
+    shown = " ".join(p.read_text(encoding="utf-8") for p in DOCS)
+    for name in PICTURES:
+        assert f"images/{name.split('/')[-1]})" in shown, f"docs/{name} is in no document"
+        if name.endswith(".png"):
+            assert (ROOT / "docs" / name).stat().st_size < 200_000, name
 
 
 # -- names ------------------------------------------------------------------------------------------

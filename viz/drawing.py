@@ -8,6 +8,7 @@ fixed order, nesting module clusters.
 from __future__ import annotations
 
 import math
+import textwrap
 
 from .clusters import Cluster
 from .escape import dot_quote, html_label, label_text, record_text
@@ -15,8 +16,8 @@ from .render import Graph
 from .style import KINDS, NO_GRAD, contribution_colour, contribution_width, fmt
 from .trace import Edge, TracedGraph, cluster_id, layer_cluster_id
 
-__all__ = ["grad_line", "UNBALANCED_NOTE", "SUM_TOLERANCE", "value_label", "node_attrs", "edge_attrs",
-           "Builder", "emit", "new_graph"]
+__all__ = ["grad_line", "UNBALANCED_NOTE", "SUM_TOLERANCE", "note_line", "value_label", "node_attrs",
+           "edge_attrs", "Builder", "emit", "new_graph"]
 
 LABEL_FONT = 9  # points: 12 px at a picture's natural size
 MAX_TERMS = 4  # a grad shown as a sum lists at most this many terms
@@ -53,6 +54,16 @@ def grad_line(t: TracedGraph, i: int, into: list[Edge], unbalanced: set[int]) ->
 UNBALANCED_NOTE = ("a grad followed by (edges here: …) is not the sum of what its edges pass back: "
                    "it was accumulated over several backward() calls, the value is also used outside "
                    "this graph, or data changed after backward()")
+
+
+NOTE_WIDTH = 100  # characters a line of a graph's note (its title) may take
+
+
+def note_line(notes: list[str], limit: int = 2000) -> str:
+    """The DOT statement putting ``notes`` above the graph, each broken into lines of at most
+    :data:`NOTE_WIDTH` characters: on one line a note is as wide as the graph it explains."""
+    lines = [line for note in notes for line in textwrap.wrap(note, NOTE_WIDTH) or [""]]
+    return f"\tlabel={dot_quote(record_text(chr(10).join(lines), limit))} labelloc=t fontsize=12\n"
 
 
 def value_label(title: str, rows: list[str], grad_row: str | None) -> str:

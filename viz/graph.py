@@ -15,7 +15,17 @@ from chainrule.autograd import Value
 
 from .checks import check_count, check_flag, check_rankdir, check_root, check_text
 from .collapse import neuron_view
-from .drawing import UNBALANCED_NOTE, Builder, edge_attrs, emit, grad_line, new_graph, node_attrs, value_label
+from .drawing import (
+    UNBALANCED_NOTE,
+    Builder,
+    edge_attrs,
+    emit,
+    grad_line,
+    new_graph,
+    node_attrs,
+    note_line,
+    value_label,
+)
 from .escape import dot_quote, printable, record_text
 from .names import short_name
 from .render import Graph, too_large
@@ -236,8 +246,7 @@ def _draw(t: TracedGraph, rankdir: str, format: str, collapsed: bool, clusters: 
         notes = notes + [UNBALANCED_NOTE]
     if notes:
         # a graph attribute: dot reads it wherever it stands among the statements
-        g.body.append(f"\tlabel={dot_quote(record_text(chr(10).join(notes), NOTE_TEXT))} labelloc=t "
-                      f"fontsize=12\n")
+        g.body.append(note_line(notes, NOTE_TEXT))
     return g
 
 

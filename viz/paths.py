@@ -21,7 +21,7 @@ from chainrule.autograd import Value
 from chainrule.autograd.forward import forward_tangents
 
 from .checks import check_count, check_rankdir, check_root, check_text
-from .drawing import SUM_TOLERANCE, Builder, emit, new_graph
+from .drawing import SUM_TOLERANCE, Builder, emit, new_graph, note_line
 from .escape import dot_quote, html_label, label_text, record_text
 from .graph import edge_text, scalar_view, view_names
 from .render import Graph, too_large
@@ -119,7 +119,7 @@ def draw_paths(root: Value, leaf: Value, *, max_paths: int = 16, rankdir: str = 
                 f"gets it without listing them, by factoring the sum: each node's grad is summed once "
                 f"over its users and reused by every path below it ({len(t.edges)} edge visits instead "
                 f"of {total_paths} paths)")
-    g.body.append(f"\tlabel={dot_quote(record_text(note, NOTE_TEXT))} labelloc=t fontsize=12\n")
+    g.body.append(note_line([note], NOTE_TEXT))
     return g
 
 
@@ -175,5 +175,5 @@ def draw_modes(root: Value, wrt: Value, *, rankdir: str = "LR", format: str = "s
             f"output) gives d{r}/d(every node). They meet at d{r}/d{x}: forward {fmt(fwd)}, reverse "
             f"{fmt(rev)}{' (equal)' if same else ' (DIFFERENT)'}. One loss and many parameters: "
             f"reverse mode gets every gradient in one pass, forward mode would need one pass per parameter.")
-    g.body.append(f"\tlabel={dot_quote(record_text(note, NOTE_TEXT))} labelloc=t fontsize=12\n")
+    g.body.append(note_line([note], NOTE_TEXT))
     return g
