@@ -133,3 +133,14 @@ def test_the_line_changes_as_the_user_steps_in_a_real_browser(browser, tmp_path)
     assert shown() == expected(len(fs) - 1) and "return (" in shown()[0]
     assert errors == [] and requests == [path.as_uri()]
     page.close()
+
+
+def test_the_neuron_by_neuron_page_leaves_the_lines_out_and_says_so():
+    from chainrule import nn
+
+    model = nn.MLP(2, [3, 1], seed=0)
+    loss = (model([Value(0.3, label="x0"), Value(-0.2, label="x1")]) - 1) ** 2
+    html = stepper_html(loss, compiled=True, max_nodes=10)
+    assert "one step per neuron" in html
+    assert "the compiled program&#39;s lines are shown only when stepping scalar by scalar" in html
+    assert 'class="crs-code"' not in html and "data-line=" not in html

@@ -20,6 +20,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -203,9 +204,13 @@ class Listing:
     seed: int                             # the line ``d_<root> = 1.0``
     returns: int                          # the line returning every parameter's gradient
 
+    @cached_property
+    def _lines(self) -> list[str]:
+        return self.source.splitlines()
+
     def line(self, number: int) -> str:
         """Line ``number`` of the source, without its indent."""
-        return self.source.splitlines()[number - 1].strip()
+        return self._lines[number - 1].strip()
 
 
 def listing(root: Value) -> Listing:
