@@ -8,6 +8,7 @@ straight-line floats.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 import pytest
@@ -183,6 +184,46 @@ def test_max_of_values_is_guarded():
     assert fast(np.array(1.0)).data == 2.0
     out = fast(np.array(-1.0))  # now a * x is the larger
     assert out.data == -1.0 and out.recorded
+
+
+def test_recordings_in_two_threads_keep_their_own_branches():
+    # Both threads are inside their recordings at once (the barrier), and a third thread
+    # takes bool() of a Value meanwhile: each recording must see its own comparison only.
+    meet = threading.Barrier(3, timeout=30)
+    w = Value(2.0)
+
+    def f(x):
+        y = x * w if x > 0 else x * x  # branch of f: compared before the meeting
+        meet.wait()
+        return y
+
+    def g(x):
+        meet.wait()
+        return (x + w).tanh() if x < 1 else x - w  # branch of g: compared after it
+
+    fast_f, fast_g, errors = compile(f), compile(g), []
+
+    def run(fast, x):
+        try:
+            fast(np.array(x))
+        except Exception as err:  # noqa: BLE001 - handed to the main thread's assertion
+            errors.append(err)
+
+    threads = [threading.Thread(target=run, args=(fast_f, 3.0)),
+               threading.Thread(target=run, args=(fast_g, 0.5))]
+    for t in threads:
+        t.start()
+    meet.wait()
+    assert bool(Value(1.0))  # not recording here: allowed, whatever the others do
+    for t in threads:
+        t.join()
+    assert errors == []
+    # Flip each branch: each function must record again and give what the engine gives.
+    meet = threading.Barrier(1)
+    for fast, fn, x in ((fast_f, f, -3.0), (fast_g, g, 4.0)):
+        out = fast(np.array(x))
+        assert out.recorded and fast.stats["rerecorded"] == 1
+        assert out.data == fn(Value(x)).data
 
 
 def test_bool_of_a_value_is_refused_with_file_and_line():

@@ -97,7 +97,8 @@ class Compiled:
       on every call; when the new data goes the other way, the call records again (counted in
       ``stats['rerecorded']``). ``bool(v)`` is refused (CompileError naming file and line).
       A branch on ``v.data`` (a plain float) cannot be seen and is fixed at recording:
-      compare the Values instead.
+      compare the Values instead. Comparisons are noted per thread, so several threads may
+      record at once.
     - **Errors**: a domain error on replay (log of 0, exp overflow) is the engine's error,
       naming the op, its operands and the sample (``X[i]``) it happened in.
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import operator
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,8 +129,22 @@ def _user_location() -> str:
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
+# The recording watcher of each thread that is recording. value._watch is _dispatch while any
+# thread records (None otherwise, so comparisons cost one test), and _dispatch hands each
+# comparison to its own thread's watcher: recordings in several threads never see each other's
+# branches, and a thread that is not recording is never refused a bool().
+_watchers: dict[int, _Watcher] = {}
+_watchers_lock = threading.Lock()
+
+
+def _dispatch(v: Value, other: Any, op: str, result: bool) -> None:
+    watcher = _watchers.get(threading.get_ident())
+    if watcher is not None:
+        watcher(v, other, op, result)
+
+
 class _Watcher:
-    """Notes each comparison of a Value during recording (installed as value._watch)."""
+    """Notes each comparison of a Value made by its thread during recording."""
 
     def __init__(self) -> None:
         self.compared: list[tuple[str, Value, Any, bool, str]] = []
@@ -202,13 +217,22 @@ def _combine(s: int, t: int) -> int:
 def record(fn: Callable[..., Any], args: Sequence[Any], names: Sequence[str]) -> tuple[Graph, Value, list]:
     """Run ``fn`` on leaf Values standing for ``args``; return its graph, root Value and extra outputs."""
     leaves = [_leaves(arg, name, i) for i, (arg, name) in enumerate(zip(args, names))]
-    watcher = _Watcher()
-    before, value_module._watch = value_module._watch, watcher
+    watcher, thread = _Watcher(), threading.get_ident()
+    with _watchers_lock:
+        outer = _watchers.get(thread)  # a compiled function called while recording another
+        _watchers[thread] = watcher
+        value_module._watch = _dispatch
     try:
         with enable_grad():
             result = fn(*leaves)
     finally:
-        value_module._watch = before
+        with _watchers_lock:
+            if outer is None:
+                del _watchers[thread]
+            else:
+                _watchers[thread] = outer
+            if not _watchers:
+                value_module._watch = None
     root, extras = (result[0], list(result[1:])) if isinstance(result, tuple) and result else (result, [])
     if not isinstance(root, Value):
         raise CompileError(f"compiled function must return a Value (or a tuple whose first item is the "
