@@ -1,6 +1,7 @@
 """Running Graphviz: every ``dot`` run under a time limit, with fallbacks that say so.
 
-A :class:`Graph` is a ``graphviz.Digraph`` (inline in Jupyter) whose rendering runs ``dot``
+A :class:`Graph` is a ``graphviz.Digraph`` (inline in Jupyter: :mod:`viz.notebook` shows a
+graph too wide for a cell at full size, with a note) whose rendering runs ``dot``
 itself, under :data:`TIME_LIMIT` seconds. A view may attach simpler versions of itself
 (``graph.fallbacks``: edge labels as external labels, no edge labels, collapsed to neurons);
 when ``dot`` takes longer than the limit the next one is tried, and each carries a note on
@@ -24,6 +25,7 @@ from chainrule.files import write_atomic
 
 from .checks import check_path
 from .escape import dot_quote, record_text
+from .notebook import graph_bundle
 
 __all__ = ["Graph", "GraphvizNotFound", "RenderTimeout", "render", "save_source", "run_dot", "too_large",
            "TIME_LIMIT"]
@@ -118,6 +120,14 @@ class Graph(graphviz.Digraph):
 
     def _limit(self) -> float:
         return TIME_LIMIT if self.time_limit is None else self.time_limit
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **_) -> dict[str, str]:
+        """Jupyter's display: the SVG as is when it stays legible in a cell, else at full size
+        with a note (see :mod:`viz.notebook`)."""
+        svg = self.pipe(format="svg", encoding="utf-8")
+        bundle = graph_bundle(svg, self.rendered_note)
+        keep = set(bundle) if include is None else set(include)
+        return {k: v for k, v in bundle.items() if k in keep and k not in set(exclude or ())}
 
     def render(self, filename=None, directory=None, view: bool = False, cleanup: bool = False,
                format: str | None = None, renderer: str | None = None, formatter: str | None = None,

@@ -1,0 +1,162 @@
+"""Graphs in a notebook: svg_size against what Chromium draws, and the display's choice
+(the picture as is, or at full size with a note) checked in a cell as JupyterLab styles it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import graphviz
+import pytest
+from IPython.core.formatters import DisplayFormatter
+from test_viz_stepper import ARGS, CHROMIUM
+
+from chainrule import nn, viz
+from chainrule.autograd import Value
+from chainrule.viz.notebook import CELL_PX, FULL_SIZE_CLASS, MIN_FONT_PX, graph_bundle, svg_size
+from chainrule.viz.render import Graph
+
+# JupyterLab's own rules for pictures in outputs (packages/rendermime/style/base.css): every
+# image or inline SVG is shrunk to the cell's width, unless it has the unconfined class.
+JUPYTER_CSS = """
+.jp-RenderedHTMLCommon img, .jp-RenderedImage img, .jp-RenderedHTMLCommon svg {
+    max-width: 100%; height: auto; }
+.jp-RenderedHTMLCommon svg.jp-mod-unconfined, .jp-RenderedImage img.jp-mod-unconfined { max-width: none; }
+.cell { width: CELLpx; overflow: auto; }
+""".replace("CELL", f"{CELL_PX:g}")
+
+
+def tutorial_sample():
+    X, y = nn.data.tutorial()
+    model = nn.tutorial_network(seed=1)
+    inputs = [Value(float(x), label=f"x{i}") for i, x in enumerate(X[1])]
+    loss = (Value(float(y[1]), label="y") - model(inputs)) ** 2
+    loss.label = "loss"
+    loss.backward()
+    return model, loss
+
+
+def small():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    out = (a * b).tanh()
+    out.label = "out"
+    out.backward()
+    return out
+
+
+def scaled_down() -> Graph:
+    """dot shrinks a drawing past its ``size`` (a scale() on the graph group): fonts shrink too."""
+    g = Graph(graph_attr={"size": "1.5,1.5"})
+    g.node("a", "a long label to shrink", fontsize="10")
+    g.node("b", "b", fontsize="20")
+    g.edge("a", "b", label="edge", fontsize="8")
+    return g
+
+
+@pytest.fixture(scope="module")
+def graphs():
+    model, loss = tutorial_sample()
+    return {"dot": viz.draw_dot(small()), "graph": viz.draw_graph(loss, collapse=False),
+            "network": viz.draw_network(model), "scaled": scaled_down()}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright import sync_api as sync
+
+    assert Path(CHROMIUM).exists(), "the browser test needs Chromium (python3 dev.py test installs it)"
+    with sync.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def in_chromium(browser, tmp_path: Path, body: str, script: str):
+    """``script`` evaluated on a page holding ``body`` under JupyterLab's picture rules."""
+    path = tmp_path / "cell.html"
+    path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><style>{JUPYTER_CSS}</style>"
+                    f"</head><body style='margin:0'>{body}</body></html>", encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(path.as_uri())
+    try:
+        return page.evaluate(script)
+    finally:
+        page.close()
+
+
+def cell(html: str) -> str:
+    """``html`` as the output of a cell CELL_PX wide."""
+    return f'<div class="cell jp-RenderedHTMLCommon">{html}</div>'
+
+
+# the drawn width of the first svg, and its smallest text as drawn: font size times the scale
+# from the text's user units to screen pixels (getScreenCTM), for every text with characters
+MEASURE = """() => {
+    const svg = document.querySelector('svg');
+    const sizes = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim())
+        .map(t => parseFloat(getComputedStyle(t).fontSize)
+                  * Math.hypot(t.getScreenCTM().c, t.getScreenCTM().d));
+    return {width: svg.getBoundingClientRect().width, height: svg.getBoundingClientRect().height,
+            font: Math.min(...sizes)};
+}"""
+
+
+def test_svg_size_is_what_chromium_draws_at_natural_size(graphs, browser, tmp_path):
+    for name, g in graphs.items():
+        svg = g.pipe(format="svg", encoding="utf-8")
+        size = svg_size(svg)
+        drawn = in_chromium(browser, tmp_path, svg[svg.index("<svg"):], MEASURE)
+        assert drawn["width"] == pytest.approx(size.width, abs=1.0), name
+        assert drawn["height"] == pytest.approx(size.height, abs=1.0), name
+        assert drawn["font"] == pytest.approx(size.smallest_font, rel=1e-3), name
+    # the scaled-down drawing really is scaled: its 8 pt edge label is smaller than 8 pt
+    assert svg_size(graphs["scaled"].pipe(format="svg", encoding="utf-8")).smallest_font < 8 * 4 / 3 * 0.9
+
+
+def test_legible_graphs_are_shown_as_pictures_and_wide_ones_at_full_size(graphs, browser, tmp_path):
+    shown = {name: g._repr_mimebundle_() for name, g in graphs.items()}
+    assert set(shown["dot"]) == {"image/svg+xml", "text/plain"}
+    for name in ("graph", "network"):
+        svg = graphs[name].pipe(format="svg", encoding="utf-8")
+        size = svg_size(svg)
+        assert size.shown_font() < MIN_FONT_PX  # shrunk to the cell it would be illegible
+        assert set(shown[name]) == {"text/html", "text/plain"}
+        html = shown[name]["text/html"]
+        note = re.search(r"<p[^>]*>(.*?)</p>", html).group(1)
+        assert f"{round(size.width):,} × {round(size.height):,} px" in note and "viz.render(graph" in note
+        assert note.replace("&quot;", '"') == shown[name]["text/plain"]
+        # in a 900 px cell styled as JupyterLab styles outputs: drawn at natural size, legible, in a
+        # box that scrolls, and the note above it one line
+        drawn = in_chromium(browser, tmp_path, cell(html), """() => {
+            const box = document.querySelector('.FULL > div'), p = document.querySelector('.FULL > p');
+            return Object.assign((MEASURE)(), {scrolls: box.scrollWidth > box.clientWidth,
+                                               box: box.clientWidth, noteHeight: p.scrollHeight});
+        }""".replace("FULL", FULL_SIZE_CLASS).replace("MEASURE", MEASURE))
+        assert drawn["noteHeight"] <= 18, name  # one line of 18 px
+        assert drawn["width"] == pytest.approx(size.width, abs=1.0), name
+        assert drawn["font"] >= MIN_FONT_PX and drawn["scrolls"] and drawn["box"] <= CELL_PX, name
+    # the small picture, as an image shrunk to the cell the way JupyterLab shows image/svg+xml
+    svg = shown["dot"]["image/svg+xml"]
+    drawn = in_chromium(browser, tmp_path, cell(svg[svg.index("<svg"):]), MEASURE)
+    assert drawn["width"] <= CELL_PX and drawn["font"] >= MIN_FONT_PX
+
+
+def test_the_full_size_html_has_no_ids_and_names_a_fallback(graphs):
+    html = graphs["graph"]._repr_mimebundle_()["text/html"]
+    assert ' id="' not in html and html.count("<svg") == 1  # two graphs on one page cannot collide
+    wide = graph_bundle(graphs["graph"].pipe(format="svg", encoding="utf-8"), note="no edge labels: too slow")
+    assert wide["text/plain"].endswith("(no edge labels: too slow)")
+
+
+def test_ipython_shows_the_bundle_with_a_text_that_names_no_address(graphs):
+    data, _ = DisplayFormatter().format(graphs["dot"])
+    assert set(data) == {"image/svg+xml", "text/plain"}
+    assert not re.search(r"0x[0-9a-f]{6,}", data["text/plain"]) and "px" in data["text/plain"]
+    assert graphs["dot"]._repr_mimebundle_(include=["image/svg+xml"]).keys() == {"image/svg+xml"}
+    assert graphs["graph"]._repr_mimebundle_(exclude=["text/html"]).keys() == {"text/plain"}
+
+
+def test_a_plain_digraph_keeps_graphvizs_display():
+    g = graphviz.Digraph()
+    g.node("a")
+    assert set(g._repr_mimebundle_()) == {"image/svg+xml"}
