@@ -11,6 +11,8 @@ import nbformat
 import numpy as np
 import pytest
 
+from chainrule.viz.notebook import FULL_SIZE_CLASS
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 COURSE = ["tutorial.ipynb", "chain-rule-neuron.ipynb", "own-op.ipynb", "batch-compile.ipynb"]
 
@@ -35,7 +37,9 @@ def printed(outputs) -> str:
 
 
 def images(outputs) -> list:
-    return [o for o in outputs if "image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {})]
+    """The pictures: images, and graphs too wide for a cell shown at full size (viz.notebook)."""
+    return [o for o in outputs if "image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {})
+            or FULL_SIZE_CLASS in o.get("data", {}).get("text/html", "")]
 
 
 def sigmoid(z):
@@ -65,7 +69,13 @@ def test_tutorial_notebook_runs_and_checks_its_exercises(tmp_path):
     text = printed(outputs)
     assert "the engine's gradients equal the tutorial's d_weights" in text
     assert "exercise 1: right" in text and "exercise 2: right" in text and "exercise 3: right" in text
-    assert len(images(outputs)) >= 4  # the example graph, the loss curve, the neuron view, the moons boundary
+    # the example graph, the paths, the network (batch and one sample), the two modes, the loss curve,
+    # the moons boundary
+    assert len(images(outputs)) >= 7
+    assert "sum over paths" in text and "16 forward passes give the 16 gradients" in text
+    pages = [o.get("data", {}).get("text/html", "") for o in outputs]
+    assert sum('class="chainrule-stepper"' in p for p in pages) == 1  # the stepper, inline
+    assert sum('class="chainrule-training"' in p for p in pages) == 1  # the training page, inline
     assert (tmp_path / "tutorial-loss.png").exists() and (tmp_path / "moons.png").exists()
 
 
