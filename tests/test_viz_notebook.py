@@ -163,7 +163,7 @@ def test_a_plain_digraph_keeps_graphvizs_display():
 
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-LEGIBLE_NOTEBOOKS = ["tutorial.ipynb"]
+LEGIBLE_NOTEBOOKS = ["tutorial.ipynb", "chain-rule-neuron.ipynb", "own-op.ipynb", "batch-compile.ipynb"]
 
 # each output's svgs in a cell: its id, whether it carries the full-size note, whether it offers
 # zoom (the stepper's − fit + buttons), and for every svg the smallest text as drawn
