@@ -89,3 +89,24 @@ def test_bad_arguments_are_named():
         viz.draw_paths(a * a, a, max_paths=0)
     with pytest.raises(ValueError, match="not in the graph"):
         viz.draw_modes(a * a, Value(2.0))
+
+
+def test_a_long_path_keeps_its_ends_and_multiplies_the_middle_in_one_box():
+    x = Value(0.9, label="x")
+    v = x
+    for k in range(40):  # one path of 40 steps, each local derivative 1.01 or k-dependent
+        v = v * (1.0 + 0.01 * k)
+    v.label = "out"
+    v.backward()
+    svg = parse_svg(viz.draw_paths(v, x).pipe(format="svg"))
+    nodes = groups(svg, "node")
+    gap = " ".join(nodes["p0_gap"])
+    steps, inside = gap.split("… ")[1].split(" steps, local derivatives multiplying to ")
+    # 24 steps drawn (12 at each end), the other 16 in the box, their product by hand
+    assert int(steps) == 16
+    middle = math.prod(1.0 + 0.01 * k for k in range(12, 28))
+    assert float(inside.rstrip(" …")) == pytest.approx(middle, rel=1e-3)
+    drawn = [k for k in nodes if k.startswith("p0_") and k[3:].isdigit()]
+    assert len(drawn) == 26
+    product = float(nodes["p0_end"][0].split()[-1])
+    assert product == pytest.approx(x.grad, rel=1e-3)

@@ -151,6 +151,10 @@ def test_views_past_max_nodes_say_so_at_once_instead_of_waiting_for_dot():
     with pytest.warns(viz.GraphTooLarge, match=r"even collapsed to one node per neuron call"):
         graph = viz.draw_graph(loss)  # 270 neuron calls: no picture to read, so none is laid out
     assert "viz.draw_network(model)" in note_of(graph)
+    assert graph.rendered_note.startswith("draw_graph: not drawn")  # kept after rendering
+    with pytest.warns(viz.GraphTooLarge, match=r"not drawn: 270 neuron calls"):
+        graph = viz.draw_graph(loss, max_nodes=100)  # counted by label, before any tracing
+    assert "270 neuron calls" in note_of(graph)
     with pytest.warns(viz.GraphTooLarge, match=r"even collapsed"):
         assert viz.draw_graph(loss, collapse="neuron").rendered_note.startswith("draw_graph: not drawn")
     graph = viz.draw_modes(loss, xs[0][0])

@@ -19,7 +19,7 @@ from chainrule.autograd import Value
 
 from .names import layer_of, module_of
 
-__all__ = ["Cluster", "LayerCall", "find_clusters", "layer_calls"]
+__all__ = ["Cluster", "LayerCall", "candidate_outputs", "find_clusters", "layer_calls"]
 
 
 @dataclass
@@ -74,16 +74,23 @@ def _cone(nodes: list[Value], index: dict[Value, int], out: int, stops: set[int]
     return c
 
 
-def find_clusters(nodes: list[Value]) -> list[Cluster]:
-    """The module calls in ``nodes`` (a topological order), ordered by their output's index."""
-    index = {v: i for i, v in enumerate(nodes)}
+def candidate_outputs(nodes: list[Value]) -> set[int]:
+    """The labelled non-leaf nodes of ``nodes`` named as a parameter's module (a label that
+    prefixes a leaf's dotted label): the module calls found by label, before their cones are
+    checked. One pass over the nodes, so a view can count calls before tracing a graph."""
     prefixes: set[str] = set()
     for v in nodes:
         if v.is_leaf and "." in v.label:
             parts = v.label.split(".")
             prefixes.update(".".join(parts[:k]) for k in range(1, len(parts)))
     prefixes.discard("")
-    candidates = {i for i, v in enumerate(nodes) if not v.is_leaf and v.label and v.label in prefixes}
+    return {i for i, v in enumerate(nodes) if not v.is_leaf and v.label and v.label in prefixes}
+
+
+def find_clusters(nodes: list[Value]) -> list[Cluster]:
+    """The module calls in ``nodes`` (a topological order), ordered by their output's index."""
+    index = {v: i for i, v in enumerate(nodes)}
+    candidates = candidate_outputs(nodes)
     # A candidate is real when its cone (stopped at the other candidates) holds one of its
     # parameters; the cones are then recomputed stopping only at the real ones.
     real = {i for i in candidates if _cone(nodes, index, i, candidates - {i}).params}

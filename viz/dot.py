@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chainrule.autograd import Value
+from chainrule.autograd import Value, topo_order
 
 from .checks import check_count, check_rankdir, check_root, check_text
 from .escape import dot_quote, record_text
@@ -26,14 +26,15 @@ def draw_dot(root: Value, format: str = "svg", rankdir: str = "LR", *, max_nodes
     check_rankdir(rankdir, "draw_dot")
     check_text(format, "format", "draw_dot")
     check_count(max_nodes, "max_nodes", "draw_dot", none=True)
-    t = trace(root, stored=True, grads=False, strict=False)
-    size = len(t.values) + sum(1 for v in t.values if not v.is_leaf)
+    nodes = topo_order(root)  # counted before tracing, which costs seconds on a batch's graph
+    size = len(nodes) + sum(1 for v in nodes if not v.is_leaf)
     if max_nodes is not None and size > max_nodes:
         return too_large(f"draw_dot: {size} value and op nodes, more than max_nodes={max_nodes}: not drawn "
                          f"(dot would take many seconds, and a record per value is unreadable at this "
                          f"size). viz.draw_graph(root) collapses a network to one node per neuron and "
                          f"viz.draw_network(model) draws the model; pass max_nodes=None to draw every "
                          f"value.", format)
+    t = trace(root, stored=True, grads=False, strict=False)
     g = Graph(name="chainrule", format=format, graph_attr={"rankdir": rankdir})
     for i, v in enumerate(t.values):
         label = f"{{ {record_text(v.label)} | data {v.data:.4f} | grad {v.grad:.4f} }}"

@@ -11,9 +11,10 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterable
 
-from chainrule.autograd import Value
+from chainrule.autograd import Value, topo_order
 
 from .checks import check_count, check_flag, check_rankdir, check_root, check_text
+from .clusters import candidate_outputs
 from .collapse import neuron_view
 from .drawing import (
     UNBALANCED_NOTE,
@@ -170,6 +171,12 @@ def draw_graph(
         raise ValueError(f"draw_graph(collapse={collapse!r}): use None (automatic), 'neuron' or False")
     check_count(max_nodes, "max_nodes", "draw_graph", none=True)
     params = _check_params(params)
+    if collapse is not False and max_nodes is not None:
+        # a batch's graph: counting its neuron calls by label takes one pass, tracing it seconds
+        calls = len(candidate_outputs(topo_order(root)))
+        if calls > max_nodes:
+            return _not_drawn(f"not drawn: {calls} neuron calls, so more than max_nodes={max_nodes} "
+                              f"nodes even collapsed to one node per neuron call", format)
     t = trace(root, params=params, stored=True, grads=grads, strict=False)
     size = len(t.values) + sum(1 for v in t.values if not v.is_leaf)
     labels = "label" if edge_labels else None
@@ -191,14 +198,8 @@ def draw_graph(
         left = [v for i, v in enumerate(t.values) if i not in owner]
         collapsed = len(t.clusters) + len(left) + sum(1 for v in left if not v.is_leaf)
         if collapsed > max_nodes:
-            # thousands of neuron calls (a batch): dot would run into its time limit, fallback
-            # after fallback, for a picture no one could read
-            note = (f"not drawn: {size} nodes, and {collapsed} even collapsed to one node per neuron "
-                    f"call (more than max_nodes={max_nodes}). viz.draw_network(model) draws the model the "
-                    f"same size for any batch, with ∂loss/∂w summed over it; or draw one sample's graph, "
-                    f"or pass max_nodes=None")
-            warnings.warn(note, GraphTooLarge, stacklevel=2)
-            return too_large(f"draw_graph: {note}.", format)
+            return _not_drawn(f"not drawn: {size} nodes, and {collapsed} even collapsed to one node per "
+                              f"neuron call (more than max_nodes={max_nodes})", format)
     if automatic and t.clusters:
         note = (f"collapsed to one node per neuron: the scalar view has {size} nodes "
                 f"(more than max_nodes={max_nodes}); pass collapse=False to draw every scalar")
@@ -223,6 +224,16 @@ def draw_graph(
     if not collapse and t.clusters:
         g.fallbacks.append(("collapsed to one node per neuron", lambda note: draw(True, None, [note])))
     return g
+
+
+def _not_drawn(why: str, format: str) -> Graph:
+    """The picture of a graph too large to draw even collapsed (thousands of neuron calls, a
+    batch), with a GraphTooLarge warning: dot would run into its time limit, fallback after
+    fallback, for a picture no one could read."""
+    note = (f"{why}. viz.draw_network(model) draws the model the same size for any batch, with "
+            f"∂loss/∂w summed over it; or draw one sample's graph, or pass max_nodes=None")
+    warnings.warn(note, GraphTooLarge, stacklevel=3)
+    return too_large(f"draw_graph: {note}.", format)
 
 
 def _draw(t: TracedGraph, rankdir: str, format: str, collapsed: bool, clusters: bool,

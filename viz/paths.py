@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-from chainrule.autograd import Value
+from chainrule.autograd import Value, topo_order
 from chainrule.autograd.forward import forward_tangents
 
 from .checks import check_count, check_rankdir, check_root, check_text
@@ -26,11 +26,12 @@ from .escape import dot_quote, html_label, label_text, record_text
 from .graph import edge_text, scalar_view, view_names
 from .render import Graph, too_large
 from .style import contribution_colour, fmt, wrap
-from .trace import TracedGraph, node_id, path_edge_id, path_end_id, path_node_id, trace
+from .trace import TracedGraph, node_id, path_edge_id, path_end_id, path_gap_id, path_node_id, trace
 
 __all__ = ["draw_paths", "draw_modes", "paths", "count_paths"]
 
 NOTE_TEXT = 2000
+MAX_STEPS = 24  # edges of a path drawn; past it the middle ones are one box
 
 
 def count_paths(t: TracedGraph, leaf: int) -> list[int]:
@@ -88,15 +89,33 @@ def draw_paths(root: Value, leaf: Value, *, max_paths: int = 16, rankdir: str = 
             product *= e.local
         products.append(product)
         chain = [j] + [e.node for e in path]
+        # a long path (a sum over 16 neurons is 16 steps; an L2 penalty over every parameter,
+        # hundreds) keeps its first and last steps, the rest in one box with their product
+        keep = set(range(len(chain)))
+        if len(path) > MAX_STEPS:
+            half = MAX_STEPS // 2
+            keep = set(range(half + 1)) | set(range(len(chain) - half - 1, len(chain)))
         for k, i in enumerate(chain):
+            if k not in keep:
+                continue
             nid = path_node_id(p, k)
             title = t.names[i] if t.names[i] == home.get(i, t.names[i]) else f"{home[i]}\n{short[i]}"
             g.body.append(f'\t{nid} [id="{nid}" label={dot_quote(record_text(title))} shape=box '
                           f'style=rounded fontsize=10]\n')
         for k, e in enumerate(path):
-            label = html_label(label_text(f"∂{short[e.node]}/∂{short[e.child]} = {fmt(e.local)}"))
-            g.body.append(f'\t{path_node_id(p, k)} -> {path_node_id(p, k + 1)} [id="{path_edge_id(p, k)}" '
-                          f'label={label} fontsize=9]\n')
+            if k in keep and k + 1 in keep:
+                label = html_label(label_text(f"∂{short[e.node]}/∂{short[e.child]} = {fmt(e.local)}"))
+                g.body.append(f'\t{path_node_id(p, k)} -> {path_node_id(p, k + 1)} '
+                              f'[id="{path_edge_id(p, k)}" label={label} fontsize=9]\n')
+        if len(keep) < len(chain):
+            first, last = half, len(chain) - half - 1  # the kept nodes on each side of the gap
+            inside = math.prod(e.local for e in path[first:last])
+            gap = path_gap_id(p)
+            text = f"… {last - first} steps, local derivatives multiplying to {fmt(inside)} …"
+            g.body.append(f'\t{gap} [id="{gap}" shape=plain fontsize=10 '
+                          f'label={dot_quote(record_text(text))}]\n')
+            g.body.append(f"\t{path_node_id(p, first)} -> {gap} [style=dotted]\n")
+            g.body.append(f"\t{gap} -> {path_node_id(p, last)} [style=dotted]\n")
         text = dot_quote(record_text(f"product {fmt(product)}"))
         g.body.append(f'\t{path_end_id(p)} [id="{path_end_id(p)}" shape=plain label={text} '
                       f'fontcolor="{contribution_colour(product)}"]\n')
@@ -147,14 +166,15 @@ def draw_modes(root: Value, wrt: Value, *, rankdir: str = "LR", format: str = "s
     check_rankdir(rankdir, "draw_modes")
     check_text(format, "format", "draw_modes")
     check_count(max_nodes, "max_nodes", "draw_modes", none=True)
-    t = trace(root)
-    if wrt not in t.index:
+    nodes = topo_order(root)  # counted before tracing, which costs seconds on a batch's graph
+    if wrt not in set(nodes):
         raise ValueError("draw_modes(wrt): wrt is not in the graph under root")
-    size = len(t.values) + sum(1 for v in t.values if not v.is_leaf)
+    size = len(nodes) + sum(1 for v in nodes if not v.is_leaf)
     if max_nodes is not None and size > max_nodes:
         return too_large(f"draw_modes: {size} value and op nodes, more than max_nodes={max_nodes}: not "
                          f"drawn (dot would take many seconds). Compare the two modes on a smaller graph "
                          f"(one neuron, a sub-expression), or pass max_nodes=None to draw this one.", format)
+    t = trace(root)
     tangent = forward_tangents(root, wrt, 1.0)
     names = view_names(t, True)
     x, r = t.names[t.index[wrt]], t.names[t.root]

@@ -82,6 +82,7 @@ class Graph(graphviz.Digraph):
         self.fallbacks: list[tuple[str, Callable[[str], graphviz.Digraph]]] = []
         self.time_limit: float | None = None
         self.rendered_note: str | None = None  # set when a fallback was drawn instead
+        self.note: str | None = None  # what the picture itself says was left out (too_large)
 
     def pipe(self, format: str | None = None, renderer: str | None = None, formatter: str | None = None,
              neato_no_op=None, quiet: bool = False, *, engine: str | None = None,
@@ -96,7 +97,7 @@ class Graph(graphviz.Digraph):
         waited = ["the full picture"]
         try:
             data = run_dot(self.source, fmt, engine, limit)
-            self.rendered_note = None
+            self.rendered_note = self.note
             return data
         except RenderTimeout:
             pass
@@ -159,7 +160,7 @@ def too_large(note: str, format: str = "svg") -> Graph:
     lines = "\n".join(textwrap.wrap(note, 90))
     label = dot_quote(record_text(lines, 2000))
     g.body.append(f"\tnote [id=note shape=box fontname=Helvetica label={label}]\n")
-    g.rendered_note = note
+    g.note = g.rendered_note = note
     return g
 
 

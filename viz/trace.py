@@ -26,7 +26,8 @@ from .style import fmt
 
 __all__ = ["Edge", "TracedGraph", "trace", "node_id", "op_id", "result_edge_id", "edge_id",
            "neuron_id", "neuron_edge_id", "input_id", "cell_id", "weight_id", "weight_label_id", "column_id",
-           "cluster_id", "layer_cluster_id", "path_node_id", "path_edge_id", "path_end_id", "rule_text",
+           "cluster_id", "layer_cluster_id", "path_node_id", "path_edge_id", "path_gap_id", "path_end_id",
+           "rule_text",
            "derivative_text", "local_texts", "grouped", "KINDS_ORDER"]
 
 KINDS_ORDER = ("input", "parameter", "constant", "intermediate", "output")
@@ -107,6 +108,11 @@ def path_node_id(p: int, k: int) -> str:
 def path_edge_id(p: int, k: int) -> str:
     """The edge from node ``k`` to node ``k + 1`` of path ``p`` in draw_paths."""
     return f"p{p}e{k}"
+
+
+def path_gap_id(p: int) -> str:
+    """The box standing for the steps left out of the middle of a long path ``p`` in draw_paths."""
+    return f"p{p}_gap"
 
 
 def path_end_id(p: int) -> str:
