@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from chainrule.autograd import Value
+from chainrule.autograd import Value, topo_order
 from chainrule.files import write_atomic
 
 from .checks import check_count, check_path, check_rankdir, check_text
@@ -130,13 +130,14 @@ def _fragment(root: Value | str, ask: str, digits: int, rankdir: str, title: str
     check_rankdir(rankdir, WHO)
     check_text(title, "title", WHO, none=True)
     check_count(max_nodes, "max_nodes", WHO, none=True)
+    size = len(topo_order(root))  # counted before the exercise is built: seconds on a batch's graph
+    if max_nodes is not None and size > max_nodes:
+        raise ValueError(f"{WHO}: the graph has {size} nodes, more than "
+                         f"max_nodes={max_nodes}; practise on a smaller graph, or pass max_nodes=None")
     ex = exercise(root, ask, digits)
     if not ex.questions:
         raise ValueError(f"{WHO}: the graph of {ex.trace.names[-1]} has no operation to practise on "
                          "(root is a leaf, or every operand is a constant)")
-    if max_nodes is not None and len(ex.trace.nodes) > max_nodes:
-        raise ValueError(f"{WHO}: the graph has {len(ex.trace.nodes)} nodes, more than "
-                         f"max_nodes={max_nodes}; practise on a smaller graph, or pass max_nodes=None")
     name = ex.trace.names[-1]
     heading = title if title is not None else f"Practice: the backward pass of {name}"
     parts = {
