@@ -345,3 +345,23 @@ def test_relabelled_model_output_drawn_in_its_cluster_in_both_views():
     # no loose scalar node of the output neuron: its weights, products and sums are inside n4
     loose = [nodes[int(k[1:])] for k in ids if re.fullmatch(r"v\d+", k)]
     assert not any(v.label.startswith("layers.") or v is out for v in loose), [v.label for v in loose]
+
+
+def test_a_collapsed_view_with_many_neuron_inputs_moves_their_numbers_to_tooltips():
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    out = model([0.3, -0.7])
+    out.backward()
+    g = draw_graph(out, collapse="neuron")
+    root = svg_of(g)
+    assert "304 edges into neurons (more than 60)" in graph_title(g)
+    edges = {k: t for k, t in groups(root, "edge").items() if k.startswith("e_n")}
+    assert len(edges) == 304 and not any(edges.values())  # no label text on them
+    # each tooltip says what the label would: the weight, its gradient, what passes back
+    w = model.layers[1].neurons[2].w[5]
+    tips = [a.get("{http://www.w3.org/1999/xlink}title") for a in root.iter(f"{SVG}a")]
+    assert any(t and t.startswith(f"w.5 = {w.data:.4g}, ∂w.5 = {w.grad:.4g}") for t in tips)
+    # the tutorial's 16 edges keep their labels
+    small, _, _ = tutorial_by_hand()
+    small.backward()
+    source = draw_graph(small, collapse="neuron").source
+    assert "w.0 = " in source and "tooltip" not in source

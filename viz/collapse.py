@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .drawing import Builder, edge_attrs, grad_line, value_label
+from .escape import dot_quote, record_text
 from .names import is_bias, short_name
 from .style import fmt, largest
 from .trace import TracedGraph, neuron_edge_id, neuron_id, node_id
@@ -10,10 +11,12 @@ from .trace import TracedGraph, neuron_edge_id, neuron_id, node_id
 __all__ = ["neuron_view"]
 
 
-def neuron_view(t: TracedGraph, b: Builder, labels: str | None, unbalanced: set[int]) -> dict[int, int]:
+def neuron_view(t: TracedGraph, b: Builder, labels: str | None, unbalanced: set[int],
+                tooltips: bool = False) -> dict[int, int]:
     """One node per module call (``n<k>``) and the edges from its inputs.
 
-    ``labels``: the DOT attribute of the edge labels (``label``, ``xlabel``) or None for none.
+    ``labels``: the DOT attribute of the edge labels (``label``, ``xlabel``) or None for none;
+    ``tooltips``: give each edge its label's text as a tooltip instead.
     Returns the cluster of each node inside one; the caller draws the other nodes scalar by
     scalar, pointing edges from inside a module at the module's node.
     """
@@ -59,6 +62,7 @@ def neuron_view(t: TracedGraph, b: Builder, labels: str | None, unbalanced: set[
                 lines.append(f"passes back {fmt(back)}")
             label = "\n".join(lines) if labels and lines else None
             shown = wgrad if ws else back
+            tip = f" tooltip={dot_quote(record_text('; '.join(lines)))}" if tooltips and lines else ""
             b.edge(f'\t{source(j)} -> {neuron_id(k)} [id="{neuron_edge_id(k, j)}" '
-                   f"{edge_attrs(shown, big if ws else big_back, label, labels or 'label')}]\n")
+                   f"{edge_attrs(shown, big if ws else big_back, label, labels or 'label')}{tip}]\n")
     return owner

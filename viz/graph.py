@@ -48,6 +48,10 @@ __all__ = ["draw_graph", "GraphTooLarge"]
 
 NOTE_TEXT = 2000  # characters a graph's note may take (record_text clips other texts sooner)
 MAX_USES = 12  # a value used more often gets its edges' labels beside them (dot is slow otherwise)
+# edges into neurons in the collapsed view; past this their numbers are tooltips, as in
+# draw_network: 256 two-line labels between two 16-neuron layers stack into a picture
+# 7,500 pt tall
+MAX_NEURON_LABELS = 60
 
 
 class GraphTooLarge(UserWarning):
@@ -243,7 +247,12 @@ def _draw(t: TracedGraph, rankdir: str, format: str, collapsed: bool, clusters: 
     b = Builder()
     unbalanced: set[int] = set()
     if collapsed:
-        owner = neuron_view(t, b, labels, unbalanced)
+        into = sum(len(c.inputs) for c in t.clusters)  # edges into neurons, one per neuron input
+        tips = labels is not None and into > MAX_NEURON_LABELS
+        if tips:
+            notes = notes + [f"{into} edges into neurons (more than {MAX_NEURON_LABELS}): each one's "
+                             f"weights, gradients and what it passes back are its tooltip (hover the edge)"]
+        owner = neuron_view(t, b, None if tips else labels, unbalanced, tooltips=tips)
         scalar_view(t, b, lambda i: None, lambda i: i not in owner,
                     lambda j: neuron_id(owner[j]) if j in owner else node_id(j), labels, t.names,
                     unbalanced)
