@@ -2,11 +2,13 @@
 """Make every picture in docs/ from the current code: ``.venv/bin/python docs/make_images.py``.
 
 Each picture is stamped with a fingerprint: the SHA-256 of the text it was drawn from (a
-graph's DOT source; for the practice page, the page with its graph as DOT source, and the
-answers typed). ``tests/test_docs.py`` recomputes the fingerprints from the code as it is now
-and fails when a committed picture was drawn from something else; it never lays a graph out
-again, so it does not depend on the installed Graphviz's version. Needs Graphviz's ``dot``,
-and Chromium with playwright for the practice screenshot (``python3 dev.py test`` installs both).
+graph's DOT source; for a page's screenshot, the page's HTML and what is done to it before the
+shot). ``tests/test_docs.py`` recomputes the fingerprints from the code as it is now and fails
+when a committed picture was drawn from something else. For the graphs it never lays a graph
+out again, so those do not depend on the installed Graphviz's version; the pages (practice,
+stepper, training) embed dot's SVG, so a change to a page or to Graphviz's layout asks for
+their screenshots to be made again. Needs Graphviz's ``dot``, and Chromium with playwright
+for the screenshots (``python3 dev.py test`` installs both).
 """
 
 from __future__ import annotations
