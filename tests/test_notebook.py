@@ -131,6 +131,8 @@ def test_course_notebooks_are_committed_with_outputs(name):
     outputs = [o for c in code for o in c.outputs]
     assert images(outputs), "GitHub shows the pictures from the committed outputs"
     assert not [o for o in outputs if o.output_type == "error"]
+    # no run times in the file (nbclient's record_timing): re-running a notebook changes nothing else
+    assert not [c for c in code if "execution" in c.metadata], "execute with record_timing=False"
     # the exercises are left for the learner: committed unanswered, 2 or 3 of them
     unanswered = printed(outputs).count("not answered yet")
     assert 2 <= unanswered <= 3 and ": right" not in printed(outputs)
