@@ -196,5 +196,14 @@ def test_the_demos_pictures_fit_a_1920_by_1080_screen_or_come_within_twice_it(tm
     assert svg.count('class="node"') == len(values) + len(ops)
     assert svg.count('class="edge"') == len(ops) + operands
     assert len(re.findall(r"<text[^>]*>∂[^<]*/∂", svg)) == operands
+    # the stepper's graph of the same example (its edge labels wrapped too): within twice the
+    # screen, legible, every operand edge still labelled
+    page = (tmp_path / "backward.html").read_text(encoding="utf-8")
+    assert page.count("<svg ") == 1
+    svg = page[page.index("<svg "):page.index("</svg>")]
+    width, height = svg_px(svg)
+    assert width <= 2 * 1920 and height <= 2 * 1080, (width, height)
+    assert smallest_font_px(svg) >= 9
+    assert len(re.findall(r"<text[^>]*>∂[^<]*/∂", svg)) == operands
     page = (tmp_path / "training.html").read_text(encoding="utf-8")  # training over time, too
     assert page.count('class="chainrule-training"') == 1 and '"steps":20' in page

@@ -162,3 +162,35 @@ def test_views_past_max_nodes_say_so_at_once_instead_of_waiting_for_dot():
     # below max_nodes the views draw the graph itself
     assert "v0 [" in viz.draw_dot(loss, max_nodes=None).source
     assert "forward" in viz.draw_modes(loss, xs[0][0], max_nodes=None).source
+
+
+def test_a_batch_too_large_even_neuron_by_neuron_is_refused_at_once_without_dot(monkeypatch):
+    stepper_module = importlib.import_module("chainrule.viz.stepper")  # viz.stepper is a function
+
+    def no_dot(*args, **kwargs):
+        raise AssertionError("dot was run on a graph past the stepper's limit")
+
+    monkeypatch.setattr(stepper_module, "run_dot", no_dot)
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    terms = []
+    for k in range(13):  # 13 samples: 429 neuron calls, more than 400 even one node per call
+        xs = [Value(0.1 * k, label=f"x{k}.0"), Value(-0.05 * k, label=f"x{k}.1")]
+        terms.append((model(xs) - 1.0) ** 2)
+    loss = sum(terms)
+    loss.backward()
+    values = len(topo_order(loss))
+    with pytest.raises(ValueError) as err:
+        viz.stepper_html(loss)
+    text = str(err.value)
+    assert f"the graph has {values} values and 429 neuron calls, more than 400 nodes" in text
+    assert "viz.draw_network(model)" in text and "viz.write_training" in text and "\n" not in text
+    # few neuron calls but hundreds of values outside neurons: counted after tracing, still before dot
+    small = nn.MLP(2, [3, 1], seed=0)
+    out = small([Value(0.3, label="x0"), Value(-0.2, label="x1")])
+    penalty = sum(Value(0.01 * i) * Value(0.02 * i) for i in range(300))
+    loss = out + penalty
+    loss.backward()
+    with pytest.raises(ValueError, match=r"nodes at neuron level .*more than 400 nodes"):
+        viz.stepper_html(loss)
+    with pytest.raises(AssertionError, match="dot was run"):  # max_nodes=None: laid out anyway
+        viz.stepper_html(loss, max_nodes=None)

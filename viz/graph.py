@@ -274,14 +274,16 @@ def stepper_graph(t: TracedGraph, rankdir: str, grad_text: Callable[[int], str],
                   label_of: Callable[[Edge], str | None] | None = None, digits: int = 4,
                   labels: bool = True) -> Graph:
     """The scalar view laid out for the step-through and practice pages: no contribution
-    colours, grad rows (and, if given, edge labels) from the page's own texts."""
+    colours, grad rows (and, if given, edge labels) from the page's own texts. Its own edge
+    labels are wrapped as draw_graph's (they never change); the grad rows are not, as the
+    stepper's script rewrites each as one line."""
     owner = t.owner()
     g = new_graph(rankdir, "svg")
     b = Builder()
     names = view_names(t, True)
     scalar_view(t, b, lambda i: ("c", owner[i]) if i in owner else None, lambda i: True, node_id,
                 "label" if labels else None,
-                names, set(), grad_text, label_of or (lambda e: edge_text(t, e, names, False, digits)),
+                names, set(), grad_text, label_of or (lambda e: wrap(edge_text(t, e, names, False, digits))),
                 digits, colours=False)
     emit(g, b, t, t.clusters, "c")
     return g

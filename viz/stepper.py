@@ -10,11 +10,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from chainrule.autograd import Value
+from chainrule.autograd import Value, topo_order
 from chainrule.files import write_atomic
 
 from . import page
 from .checks import check_count, check_path, check_rankdir, check_root, check_text
+from .clusters import candidate_outputs
 from .escape import html_text, script_json
 from .graph import stepper_graph
 from .neuron_steps import neuron_frames, neuron_graph
@@ -87,6 +88,17 @@ def _check_grad_rows(svg: str, grad_rows: dict[str, str]) -> None:
 
 
 SCALAR_LABELS = 150  # past this many values the scalar page leaves edge labels out (dot is slow)
+NEURON_NODES = 400  # the neuron-level page's limit, in nodes, when max_nodes is below it
+
+
+def _too_large(values: int, units: int, limit: int, what: str) -> ValueError:
+    """The refusal of a graph too large even one neuron call at a time (a batch's): dot would
+    take seconds, then minutes, for a picture no one could read, so it is not run."""
+    return ValueError(
+        f"write_stepper: not written: the graph has {values} values and {units} {what}, more than "
+        f"{limit} nodes even stepped through one neuron call at a time. viz.draw_network(model) draws "
+        f"the model with ∂loss/∂w summed over the batch and viz.write_training shows training step by "
+        f"step; or step through one sample's loss, or pass max_nodes=None to lay it out anyway")
 
 
 def stepper_html(root: Value, *, rankdir: str = "LR", title: str | None = None,
@@ -101,6 +113,12 @@ def stepper_html(root: Value, *, rankdir: str = "LR", title: str | None = None,
     check_text(title, "title", "write_stepper", none=True)
     check_count(interval_ms, "interval_ms", "write_stepper", unit=" milliseconds")
     check_count(max_nodes, "max_nodes", "write_stepper", none=True)
+    limit = None if max_nodes is None else max(max_nodes, NEURON_NODES)
+    if limit is not None:
+        # a batch's graph: counting its neuron calls by label is one pass, tracing it seconds
+        nodes = topo_order(root)
+        if len(nodes) > max_nodes and len(calls := candidate_outputs(nodes)) > limit:
+            raise _too_large(len(nodes), len(calls), limit, "neuron calls")
     t = trace(root)
     program = program_of(t, "write_stepper") if compiled else None
     notes = []
@@ -121,6 +139,12 @@ def stepper_html(root: Value, *, rankdir: str = "LR", title: str | None = None,
         notes.append(f"one step per neuron: the graph has {len(t.values)} values (more than "
                      f"max_nodes={max_nodes}); pass max_nodes=None to step through every scalar")
     if svg is None:
+        owner = t.owner()
+        left = [v for i, v in enumerate(t.values) if i not in owner]
+        units = len(t.clusters) + len(left) + sum(1 for v in left if not v.is_leaf)
+        if limit is not None and units > limit:
+            raise _too_large(len(t.values), units, limit, "nodes at neuron level (neuron calls, "
+                             "values and ops outside neurons)")
         fs, widest = neuron_frames(t)
         grad_rows = {node_id(i): widest.get(node_id(i), f"grad {fmt(t.grads[i])}")
                      for i, v in enumerate(t.values) if not v.is_constant and i not in t.owner()}
@@ -188,8 +212,10 @@ def write_stepper(root: Value, path: str | Path, *, rankdir: str = "LR", title: 
     stepper has focus, the keys ←, →, Home, End, space, + - and 0. Needs ``dot`` once, to lay the graph out;
     the page itself needs no network. A graph of more than ``max_nodes`` values (or one dot
     cannot lay out within its time limit) is stepped through one neuron call at a time when
-    it has nn modules, and refused otherwise; past 150 values edge labels are left out. The
-    page says which. ``compiled=True`` also shows, for each step, the line(s) of the program
+    it has nn modules, and refused otherwise; so is one of more than ``max(max_nodes, 400)``
+    nodes even one neuron call at a time (a batch's), counted before ``dot`` runs. Past 150
+    values edge labels are left out. The page says which. ``compiled=True`` also shows, for
+    each step, the line(s) of the program
     ``autograd.compile`` writes for this graph that add the step's contributions (the root's
     step starts with the seed line; a leaf's shows the line returning its gradient), and the
     whole program, folded; CompileError when an op has no formula text. Returns the path.
