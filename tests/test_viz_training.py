@@ -1,13 +1,17 @@
 """viz.write_training: training over time, from nn.fit(record_every=...)'s snapshots."""
 
+import importlib
 import json
 import re
 
+import numpy as np
 import pytest
 from test_viz_stepper import browser, open_page  # noqa: F401 - the shared Chromium fixture
 
 from chainrule import nn, viz
-from chainrule.autograd import Value, topo_order
+from chainrule.autograd import CompileError, Value, topo_order
+
+training_module = importlib.import_module("chainrule.viz.training")  # viz.training is the function
 
 
 def trained(every=5, epochs=30):
@@ -70,6 +74,55 @@ def test_the_page_ends_at_the_trained_weights_and_leaves_the_model_alone(tmp_pat
     w = model.layers[0].neurons[2].w[1]
     assert last["L0n2w1"][2] == f"w {float(f'{w.data:.3g}'):.3g}"
     assert len(data["plane"]["values"]) == len(data["frames"]) and len(data["plane"]["values"][0]) == 24 * 24
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.MLP(2, [4, 1], activation="tanh", output_activation="sigmoid", seed=0),
+    lambda: nn.MLP(2, [16, 16, 1], seed=0),  # micrograd's moons network: relu, relu, linear
+    lambda: nn.MLP(2, [5, 2], activation="softplus", seed=3),  # two outputs: the plane shows the first
+])
+def test_the_compiled_plane_is_the_models_own_forward(make):
+    """The grid evaluated by the compiled replay equals model(x).data on the engine, per snapshot."""
+    X, y = nn.data.moons(40, noise=0.1, seed=2)
+    model = make()
+    targets = y if model.nout == 1 else [[t, 1 - t] for t in y]
+    history = nn.fit(model, X, targets, loss="mse", optimizer=nn.SGD(model.parameters(), lr=0.3),
+                     epochs=9, progress=False, record_every=4)
+    frames = history.snapshots  # steps 0, 4, 8
+    cells = np.random.RandomState(7).uniform(-2.5, 2.5, (training_module.GRID ** 2, 2))
+    grids = training_module._compiled_grid(model, cells, frames)
+    assert len(grids) == len(frames) == 3
+    for f, grid in zip(frames, grids):
+        assert grid.shape == (len(cells),)
+        for p, d in zip(model.parameters(), f.data.tolist()):
+            p.data = d
+        for k in (0, 23, 24, 300, len(cells) - 1):
+            out = model([float(cells[k, 0]), float(cells[k, 1])])
+            expected = (out if isinstance(out, Value) else out[0]).data
+            assert abs(grid[k] - expected) <= 1e-12 * max(1.0, abs(expected)), (f.step, k)
+
+
+def test_the_page_is_the_one_the_engine_gives(monkeypatch):
+    """The page is the same, byte for byte, as when the engine evaluates the plane cell by cell
+    (the path for models the compiler cannot record)."""
+    model, history, X, y = trained(every=10, epochs=20)
+    compiled, ran = training_module._compiled_grid, []
+
+    def spy(*args):
+        out = compiled(*args)
+        ran.append(True)  # only once it has returned: a refusal would fall back to the engine
+        return out
+
+    monkeypatch.setattr(training_module, "_compiled_grid", spy)
+    fast = viz.training_html(model, history, X=X, y=y)
+    assert ran  # the compiled replay gave these values, not the fallback
+
+    def refuse(*args):
+        raise CompileError("not recordable (test)")
+
+    monkeypatch.setattr(training_module, "_compiled_grid", refuse)
+    slow = viz.training_html(model, history, X=X, y=y)
+    assert page_data(fast)["plane"]["values"] and fast == slow
 
 
 def test_stepping_through_training_in_a_real_browser(browser, tmp_path):  # noqa: F811

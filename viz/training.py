@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.autograd import CompileError, Value, compile
 from chainrule.files import write_atomic
 from chainrule.nn.train import History, Recorder, Snapshot
 
@@ -65,10 +66,49 @@ def _loss_curve(losses: list[float], width: int = 420, height: int = 160) -> str
             f"</svg>")
 
 
-def _plane(model: Any, X: np.ndarray, frames: list[Snapshot]) -> tuple[dict, list[list[float]]]:
-    """The grid and, per frame, the model's output on every cell (weights set from the frame)."""
+def _first_outputs(outs: list[Any]) -> list[Value]:
+    """Each sample's first output Value (a model returns a Value or a list of them)."""
+    return [o if isinstance(o, Value) else o[0] for o in outs]
+
+
+def _compiled_grid(model: Any, cells: np.ndarray, frames: list[Snapshot]) -> list[np.ndarray]:
+    """The model's first output on every cell for every frame, as ``autograd.compile`` replays.
+
+    One grid row (GRID cells) is recorded once as a program and replayed on each row and each
+    frame's weights: recording all GRID x GRID cells would cost as much as evaluating them on
+    Values, a row costs 1/GRID of it, and a replay is a few numpy statements. The numpy
+    backend, not ``auto``, so that which code runs does not depend on a timing.
+    """
+    def row_outputs(row_cells):
+        firsts = _first_outputs([model(list(c)) for c in row_cells])
+        return sum(firsts[1:], firsts[0]), firsts
+
+    program = compile(row_outputs, backend="numpy")
+    rows = cells.reshape(-1, GRID, cells.shape[1])
+    params = model.parameters()
+    out = []
+    for f in frames:
+        for p, d in zip(params, f.data.tolist()):
+            p.data = d
+        out.append(np.concatenate([np.asarray(program(r).aux[0], dtype=float).reshape(-1) for r in rows]))
+    return out
+
+
+def _value_grid(model: Any, cells: np.ndarray, frames: list[Snapshot]) -> list[np.ndarray]:
+    """The same as :func:`_compiled_grid` on the engine, cell by cell (for models it cannot record)."""
     from chainrule import nn
 
+    params = model.parameters()
+    out = []
+    for f in frames:
+        for p, d in zip(params, f.data.tolist()):
+            p.data = d
+        out.append(np.asarray(nn.predict(model, cells)).reshape(len(cells), -1)[:, 0])
+    return out
+
+
+def _plane(model: Any, X: np.ndarray, frames: list[Snapshot]) -> tuple[dict, list[list[float]]]:
+    """The grid and, per frame, the model's output on every cell (weights set from the frame)."""
     lo, hi = X.min(axis=0), X.max(axis=0)
     pad = (hi - lo) * 0.1 + 1e-9
     xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], GRID)
@@ -76,17 +116,16 @@ def _plane(model: Any, X: np.ndarray, frames: list[Snapshot]) -> tuple[dict, lis
     cells = np.array([[x, y] for y in ys[::-1] for x in xs])
     params = model.parameters()
     keep = [p.data for p in params]
-    out = []
     try:
-        for f in frames:
-            for p, d in zip(params, f.data.tolist()):
-                p.data = d
-            pred = np.asarray(nn.predict(model, cells)).reshape(len(cells), -1)[:, 0]
-            out.append([round(float(v), 4) for v in pred])
+        try:
+            grids = _compiled_grid(model, cells, frames)
+        except (CompileError, TypeError, ValueError):  # not recordable: the engine decides (or raises)
+            grids = _value_grid(model, cells, frames)
     finally:
         for p, d in zip(params, keep):  # the model leaves as it came
             p.data = d
-    return {"x": [float(xs[0]), float(xs[-1])], "y": [float(ys[0]), float(ys[-1])]}, out
+    values = [[round(float(v), 4) for v in grid] for grid in grids]
+    return {"x": [float(xs[0]), float(xs[-1])], "y": [float(ys[0]), float(ys[-1])]}, values
 
 
 def _dot_colour(y: Any, k: int, mid: float) -> str:
