@@ -213,3 +213,24 @@ def test_committed_notebook_graphs_are_legible_in_a_cell_or_shown_at_full_size(n
         assert not small or cell["zoom"], (name, cell["id"], small)
         if cell["note"]:
             assert min(cell["fonts"]) >= MIN_FONT_PX, (name, cell["id"])
+
+
+def test_widgets_text_plain_is_the_same_every_run():
+    # A notebook committed with outputs keeps each widget's text/plain beside its HTML; an
+    # object address there would change the file on every run.
+    def widgets():
+        a = Value(2.0, label="a")
+        out = (a * a).tanh()
+        out.label = "out"
+        out.backward()
+        model = nn.tutorial_network(seed=1)
+        X, y = nn.data.tutorial()
+        history = nn.fit(model, X, y, loss="sum_of_squares", optimizer=nn.SGD(model.parameters(), lr=1.0),
+                         epochs=3, record_every=1, progress=False)
+        return viz.stepper(out), viz.training(model, history), viz.practice("neuron")
+
+    formatter = DisplayFormatter()
+    first, second = ([formatter.format(w)[0]["text/plain"] for w in widgets()] for _ in range(2))
+    assert first == second
+    assert not any(re.search(r"0x[0-9a-f]{6,}", text) for text in first)
+    assert "out" in first[0] and "MLP(3 -> 4 sigmoid" in first[1] and "backward pass of o" in first[2]

@@ -11,6 +11,7 @@ outside the div, so several can share a notebook or a page.
 from __future__ import annotations
 
 import re
+from html import unescape as html_unescape
 from pathlib import Path
 
 from chainrule.autograd import Value, topo_order
@@ -188,6 +189,9 @@ class Practice:
 
     def _repr_html_(self) -> str:
         return self._fragment
+
+    def __repr__(self) -> str:  # a notebook's text/plain: the same every run, unlike an address
+        return f"<chainrule practice page \"{html_unescape(self._title)}\": shown inline, or .write(path)>"
 
     def html(self) -> str:
         """The whole page, as :func:`write_practice` writes it."""

@@ -238,6 +238,10 @@ class Stepper:
     def _repr_html_(self) -> str:
         return self._fragment
 
+    def __repr__(self) -> str:  # a notebook's text/plain: the same every run, unlike an address
+        name = self._root.label or "an unlabelled Value"
+        return f"<chainrule stepper of {name}: shown inline, or .write(path)>"
+
     def html(self) -> str:
         """The whole page, as :func:`write_stepper` writes it."""
         return stepper_html(self._root, **self._options)

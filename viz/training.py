@@ -218,9 +218,13 @@ class Training:
 
     def __init__(self, model: Any, history: History | Recorder, **options) -> None:
         self._fragment = training_html(model, history, full_page=False, **options)
+        self._model = model
 
     def _repr_html_(self) -> str:
         return self._fragment
+
+    def __repr__(self) -> str:  # a notebook's text/plain: the same every run, unlike an address
+        return f"<chainrule training page of {self._model!r}: shown inline, or viz.write_training(path, ...)>"
 
 
 def training(model: Any, history: History | Recorder, **options) -> Training:
