@@ -228,20 +228,25 @@ def test_two_steppers_on_one_page_keys_only_with_focus_and_fit_to_width(browser,
     assert steps()[0] == str(len(topo_order(o)) - 1) and steps()[1] == "2"
     # each shows its own graph: node v0 is x in one and a in the other
     assert node_texts(page, 0, ".chainrule-stepper:nth-of-type(1)")["v0"] == "x"
-    # the picture starts fitted to the width of its box, and zooms
-    fits = page.eval_on_selector_all(".crs-picture", "ps => ps.map(p => p.querySelector('svg')"
-                                     ".getBoundingClientRect().width <= p.clientWidth)")
-    assert fits == [True, True]
+    # each picture starts fitted to the width of its box, unless that would shrink its text
+    # below 9 px (the first, in this narrow page): then as small as keeps it readable
+    fitted = "ps => ps.map(p => p.querySelector('svg').getBoundingClientRect().width <= p.clientWidth)"
+    smallest = ("ps => ps.map(p => Math.min(...[...p.querySelectorAll('text[font-size]')].map("
+                "t => parseFloat(t.getAttribute('font-size')) * Math.abs(t.getScreenCTM().a))))")
+    assert page.eval_on_selector_all(".crs-picture", fitted) == [False, True]
+    assert min(page.eval_on_selector_all(".crs-picture", smallest)) >= 8.9
     def zoom() -> float:
         return float(page.eval_on_selector(".chainrule-stepper", "b => b.dataset.zoom"))
 
     before = zoom()
     page.locator(".chainrule-stepper").nth(0).locator(".crs-in").click()
     assert zoom() == pytest.approx(before * 1.25, rel=1e-2)
-    page.keyboard.press("0")  # the zoom keys, with focus in the first stepper: fit again, then +
-    assert zoom() == pytest.approx(before, rel=1e-2)
+    page.keyboard.press("0")  # the zoom keys, with focus in the first stepper: fit, then +
+    assert page.eval_on_selector_all(".crs-picture", fitted) == [True, True]
+    fit = zoom()
+    assert fit < before
     page.keyboard.press("+")
-    assert zoom() == pytest.approx(before * 1.25, rel=1e-2)
+    assert zoom() == pytest.approx(fit * 1.25, rel=1e-2)
     assert steps() == [str(len(topo_order(o)) - 1), "2"]  # the zoom keys moved no step
     assert errors == []
     page.close()
@@ -300,5 +305,38 @@ def test_keys_the_focused_widget_takes_do_not_reach_the_page(browser, tmp_path):
         page.keyboard.press(key)
     assert seen() == ["ArrowRight", " ", "d", "Shift+Enter", "End"]
     assert page.input_value(".elsewhere") == " d" and where() == ["1", "4"]
+    assert errors == []
+    page.close()
+
+
+def test_a_wide_graph_opens_readable_and_follows_the_current_node(browser, tmp_path):
+    # The tutorial network's example is far wider than a notebook cell: fitted to 900 px its
+    # text would be about 2 px, so it opens at the smallest zoom whose text is 9 px or more,
+    # and each step scrolls the picture (not the page) to its node.
+    from chainrule import nn
+
+    model = nn.tutorial_network(seed=1)
+    x = [Value(v, label=f"x{i}") for i, v in enumerate((0.0, 1.0, 1.0))]
+    loss = (model(x) - 1.0) ** 2
+    loss.label = "loss"
+    loss.backward()
+    path = write_stepper(loss, tmp_path / "wide.html")
+    page, _, errors = open_page(browser, path, 900, 800)
+    smallest = """() => Math.min(...[...document.querySelectorAll('.crs-picture text[font-size]')]
+        .map(t => parseFloat(t.getAttribute('font-size')) * Math.abs(t.getScreenCTM().a)))"""
+    fits = "() => { const p = document.querySelector('.crs-picture'); " \
+           "return p.querySelector('svg').getBoundingClientRect().width <= p.clientWidth; }"
+    assert page.evaluate(smallest) >= 8.9 and not page.evaluate(fits)
+    in_view = """() => { const p = document.querySelector('.crs-picture').getBoundingClientRect();
+        const n = document.querySelector('.crs-picture .current').getBoundingClientRect();
+        return n.left >= p.left - 1 && n.right <= p.right + 1
+            && n.top >= p.top - 1 && n.bottom <= p.bottom + 1; }"""
+    page.locator(".crs-next").click()
+    for key in ("End", "Home", "ArrowRight", "ArrowRight"):
+        page.keyboard.press(key)
+        assert page.evaluate(in_view), key
+    assert page.evaluate("() => window.scrollX") == 0  # the page itself did not scroll sideways
+    page.locator(".crs-fit").click()  # fit still shows it whole
+    assert page.evaluate(fits)
     assert errors == []
     page.close()

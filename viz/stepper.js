@@ -47,6 +47,28 @@ function setup(box) {
     zoom(Math.min(1, room / natural[0]));
   }
 
+  // The smallest text at natural size, in CSS px: the first view fits the width only while
+  // that keeps every text at 9 px or more; a wider graph opens as small as stays readable,
+  // scrolling, and the fit button or 0 still shows it whole.
+  let smallest = Infinity;
+  if (svg) {
+    for (const t of svg.querySelectorAll("text[font-size]")) {
+      const m = t.getCTM();
+      if (m) smallest = Math.min(smallest, parseFloat(t.getAttribute("font-size")) * Math.abs(m.a));
+    }
+  }
+
+  function readable() {
+    fit();
+    if (isFinite(smallest) && smallest * scale < 9) zoom(Math.min(1, 9 / smallest));
+  }
+
+  function follow(node) {  // scroll the picture (never the page) so the current node is in view
+    const p = picture.getBoundingClientRect(), n = node.getBoundingClientRect();
+    if (n.left < p.left || n.right > p.right) picture.scrollLeft += n.left - p.left - (p.width - n.width) / 2;
+    if (n.top < p.top || n.bottom > p.bottom) picture.scrollTop += n.top - p.top - (p.height - n.height) / 2;
+  }
+
   function show(current) {
     const state = {};
     for (const id of data.nodes) state[id] = ["grad ?", "pending"];
@@ -62,7 +84,10 @@ function setup(box) {
     for (const e of box.querySelectorAll(".current, .active")) e.classList.remove("current", "active");
     const f = frames[current];
     const node = el(f.node);
-    if (node) node.classList.add("current");
+    if (node) {
+      node.classList.add("current");
+      follow(node);
+    }
     for (const id of f.edges) {
       const e = el(id);
       if (e) e.classList.add("active");
@@ -97,7 +122,7 @@ function setup(box) {
   $("crs-in").addEventListener("click", function () { zoom(scale * 1.25); });
   $("crs-out").addEventListener("click", function () { zoom(scale / 1.25); });
   $("crs-fit").addEventListener("click", fit);
-  fit();
+  readable();
   player(box, "crs", frames.length, data.interval, show, zoomKeys);
 }
 
