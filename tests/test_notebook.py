@@ -4,6 +4,7 @@ and their exercises' checks accept answers computed here independently and refus
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import nbclient
@@ -136,3 +137,31 @@ def test_course_notebooks_are_committed_with_outputs(name):
     # the exercises are left for the learner: committed unanswered, 2 or 3 of them
     unanswered = printed(outputs).count("not answered yet")
     assert 2 <= unanswered <= 3 and ": right" not in printed(outputs)
+
+
+def _comparable(nb) -> list:
+    """Each code cell's outputs as data: streams joined by name (the kernel may split one
+    print across messages), run times masked (``0.24 ms``), images and HTML kept whole."""
+    cells = []
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
+        out, streams = [], {}
+        for o in cell.outputs:
+            if o.output_type == "stream":
+                streams[o.name] = streams.get(o.name, "") + o.text
+            elif o.output_type in ("display_data", "execute_result"):
+                out.append(sorted(o.data.items()))
+        out.extend(sorted(streams.items()))
+        cells.append(re.sub(r"\d+(\.\d+)? ms", "<t> ms", repr(out)))
+    return cells
+
+
+@pytest.mark.parametrize("name", COURSE)
+def test_committed_outputs_are_what_the_notebook_shows_now(name, tmp_path):
+    # GitHub readers see the committed outputs: a change to the code they show must be
+    # re-run into them (python examples/execute.py examples/NAME).
+    committed = nbformat.read(EXAMPLES / name, as_version=4)
+    fresh = nbformat.read(EXAMPLES / name, as_version=4)
+    nbclient.NotebookClient(fresh, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    stale = f"stale outputs: .venv/bin/python examples/execute.py examples/{name}"
+    assert _comparable(fresh) == _comparable(committed), stale
