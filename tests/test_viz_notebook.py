@@ -9,7 +9,6 @@ from pathlib import Path
 import graphviz
 import pytest
 from IPython.core.formatters import DisplayFormatter
-from test_viz_stepper import ARGS, CHROMIUM
 
 from chainrule import nn, viz
 from chainrule.autograd import Value
@@ -59,16 +58,6 @@ def graphs():
     return {"dot": viz.draw_dot(small()), "graph": viz.draw_graph(loss, collapse=False),
             "network": viz.draw_network(model), "scaled": scaled_down()}
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright import sync_api as sync
-
-    assert Path(CHROMIUM).exists(), "the browser test needs Chromium (python3 dev.py test installs it)"
-    with sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def in_chromium(browser, tmp_path: Path, body: str, script: str):

@@ -6,7 +6,6 @@ import importlib
 import re
 
 import pytest
-from test_viz_stepper import ARGS, CHROMIUM
 
 from chainrule.autograd import Value
 from chainrule.viz import Practice, exercise, lesson, practice, practice_html, write_practice
@@ -63,15 +62,6 @@ def test_bad_arguments():
     with pytest.raises(TypeError, match="path"):
         write_practice("neuron", 3)
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright import sync_api as sync
-
-    with sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 class Play:

@@ -2,7 +2,6 @@
 
 import math
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,12 +11,6 @@ from chainrule.autograd import Value, topo_order
 from chainrule.viz import stepper_html, write_stepper
 from chainrule.viz.stepper import frames
 from chainrule.viz.trace import trace
-
-# Debian's chromium; the names other platforms install it under, found on PATH
-CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p),
-                "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def last_number(text: str) -> float:
@@ -73,16 +66,6 @@ def test_same_graph_same_page():
     o, _ = small_expression()
     assert stepper_html(o) == stepper_html(small_expression()[0])
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright import sync_api as sync
-
-    assert Path(CHROMIUM).exists(), "the browser test needs Chromium (python3 dev.py test installs it)"
-    with sync.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, path: Path, width: int, height: int):

@@ -5,7 +5,7 @@ import json
 import re
 
 import pytest
-from test_viz_stepper import browser, open_page  # noqa: F401 - the shared Chromium fixture
+from test_viz_stepper import open_page
 
 from chainrule.autograd import RULES, CompileError, Value, define_op
 from chainrule.autograd.compiler import listing

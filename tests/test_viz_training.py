@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from test_viz_stepper import browser, open_page  # noqa: F401 - the shared Chromium fixture
+from test_viz_stepper import open_page
 
 from chainrule import nn, viz
 from chainrule.autograd import CompileError, Value, topo_order
