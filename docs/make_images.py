@@ -168,7 +168,7 @@ def practice_source() -> str:
 
 STEPPER_FRAMES = 4  # frames the stepper's screenshot steps forward
 TRAINING_SNAPSHOT = 20  # the training page's snapshot in its screenshot
-PAGE_VIEWPORT = {"width": 1400, "height": 900}
+PAGE_VIEWPORT = {"width": 1920, "height": 1000}  # full HD: the training page's whole network
 
 
 def stepper_page() -> str:

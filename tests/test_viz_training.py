@@ -145,7 +145,12 @@ def test_stepping_through_training_in_a_real_browser(browser, tmp_path):  # noqa
     page.keyboard.press("End")
     assert label() == data["frames"][-1]["edges"]["L0n2w1"][2]
     assert cursor() > x0
-    assert "loss" in page.text_content(".crt-status")
+    last = history.snapshots[-1]  # the step and epoch as History counts them, from 0, like the curve
+    assert page.text_content(".crt-status").startswith(f"step {last.step} (epoch {last.epoch}), loss")
+    # at a full-HD width the whole network is in view: its box does not cut the output layer off
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    assert page.eval_on_selector(".crt-network", "n => n.querySelector('svg').getBoundingClientRect().right"
+                                 " <= n.getBoundingClientRect().right")
     assert errors == [] and requests == [path.as_uri()]
     page.close()
 

@@ -57,7 +57,7 @@ function setup(box) {
         rects[i].setAttribute("fill", v > mid ? "#cfe3f2" : "#f8e3bd");
       }
     }
-    $("crt-status").textContent = "step " + (f.step + 1) + " (epoch " + (f.epoch + 1) + "), loss " + f.loss;
+    $("crt-status").textContent = "step " + f.step + " (epoch " + f.epoch + "), loss " + f.loss;
     $("crt-counter").textContent = "snapshot " + (current + 1) + " / " + frames.length;
     box.dataset.frame = String(current);
   }
