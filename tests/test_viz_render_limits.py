@@ -30,6 +30,20 @@ def test_dot_past_its_time_limit_raises_render_timeout():
         run_dot(big, "svg", time_limit=0.001)
 
 
+def test_set_time_limit_changes_every_graphs_default():
+    big = viz.draw_graph(sum_of(40), edge_labels=False).source
+    previous = viz.set_time_limit(0.002)
+    try:
+        assert previous == 10.0
+        with pytest.raises(RenderTimeout, match="more than 0.002 s"):
+            run_dot(big, "svg")
+    finally:
+        assert viz.set_time_limit(previous) == 0.002
+    for bad in (0, -1, float("nan"), float("inf"), True, "5"):
+        with pytest.raises(ValueError, match="set_time_limit: seconds"):
+            viz.set_time_limit(bad)
+
+
 def test_a_view_past_the_limit_falls_back_and_says_so(monkeypatch):
     model = nn.MLP(2, [3, 1], seed=0)
     loss = (model([0.5, -1.0]) - 1.0) ** 2

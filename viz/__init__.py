@@ -30,7 +30,7 @@ from .network import draw_network
 from .paths import draw_modes, draw_paths
 from .plots import decision_figure, plot_decision_boundary, plot_history
 from .practice import Practice, practice, practice_html, write_practice
-from .render import Graph, GraphvizNotFound, RenderTimeout, render, save_source
+from .render import Graph, GraphvizNotFound, RenderTimeout, render, save_source, set_time_limit
 from .stepper import Stepper, stepper, stepper_html, write_stepper
 from .training import Training, TrainingRecorder, training, training_html, write_training
 
@@ -38,6 +38,6 @@ __all__ = [
     "draw_dot", "draw_graph", "draw_network", "draw_paths", "draw_modes", "explain", "write_stepper",
     "stepper_html", "stepper", "Stepper", "write_practice", "practice_html", "practice", "Practice",
     "exercise", "LESSONS", "lesson", "plot_history", "plot_decision_boundary", "decision_figure",
-    "render", "save_source", "Graph", "GraphvizNotFound", "RenderTimeout", "GraphTooLarge",
+    "render", "save_source", "set_time_limit", "Graph", "GraphvizNotFound", "RenderTimeout", "GraphTooLarge",
     "TrainingRecorder", "write_training", "training_html", "training", "Training",
 ]

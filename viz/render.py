@@ -28,9 +28,20 @@ from .escape import dot_quote, record_text
 from .notebook import graph_bundle
 
 __all__ = ["Graph", "GraphvizNotFound", "RenderTimeout", "render", "save_source", "run_dot", "too_large",
-           "TIME_LIMIT"]
+           "TIME_LIMIT", "set_time_limit"]
 
 TIME_LIMIT = 10.0  # seconds one dot run may take before the next fallback is tried
+
+
+def set_time_limit(seconds: float) -> float:
+    """Set how long one ``dot`` run may take, for every graph without its own ``time_limit``;
+    returns the previous limit. (``viz.render`` is the function, so this module's
+    ``TIME_LIMIT`` cannot be reached as ``viz.render.TIME_LIMIT``.)"""
+    global TIME_LIMIT
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < float("inf"):
+        raise ValueError(f"set_time_limit: seconds must be a positive finite number, got {seconds!r}")
+    previous, TIME_LIMIT = TIME_LIMIT, float(seconds)
+    return previous
 
 INSTALL = (
     "Graphviz's 'dot' program was not found on PATH, so the graph cannot be rendered. "
