@@ -61,8 +61,8 @@ def _parser() -> _Parser:
     p = command(
         "demo", "train the tutorial's network and write its pictures",
         "Train the tutorial's 3-4-1 sigmoid network for 1500 iterations, print its "
-        "predictions, and write the loss curve, the graph of one example with the chain rule on "
-        "its edges, the neuron-level view, the backward step-through page and the weights.",
+        "predictions, and write the weights, the chain rule of one example as text, its "
+        "step-through page and its graph, the network view, the training page and the loss curve.",
     )
     p.add_argument("--out", default="chainrule-demo", help="folder to write into (default: %(default)s)")
     p.add_argument("--iterations", type=int, default=1500, help="training steps (default: %(default)s)")
