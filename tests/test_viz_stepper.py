@@ -323,3 +323,26 @@ def test_a_wide_graph_opens_readable_and_follows_the_current_node(browser, tmp_p
     assert page.evaluate(fits)
     assert errors == []
     page.close()
+
+
+def test_a_grad_is_final_once_its_last_user_has_passed_back():
+    # Oracle from the graph itself: in reverse topological order, a value's grad is complete
+    # after the last node that uses it has passed its grad back (the root's at once).
+    a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
+    e = a * b
+    d = e + c + a  # a is used twice, the second time late in backward order
+    out = (d * e).tanh()
+    out.backward()
+    t = trace(out)
+    order = t.backward_order()
+    index = {id(t.values[i]): i for i in range(len(t.values))}
+    last_user = {order[0]: 0}
+    for k, i in enumerate(order):
+        for child in t.values[i]._prev:
+            last_user[index[id(child)]] = k
+    got = {}
+    for k, f in enumerate(frames(t)):
+        for node in f["final"]:
+            assert node not in got, node  # final once, never again
+            got[node] = k
+    assert got == {f"v{i}": k for i, k in last_user.items()}

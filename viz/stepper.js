@@ -74,8 +74,10 @@ function setup(box) {
     for (const id of data.nodes) state[id] = ["grad ?", "pending"];
     for (let i = 0; i <= current; i++) {
       for (const [id, text] of Object.entries(frames[i].set)) state[id] = [text, "partial"];
-      const done = state[frames[i].node];
-      if (done) done[1] = "final";  // constants have no grad line
+      // complete once its last contribution has arrived (a neuron-level frame: at its own step)
+      for (const id of frames[i].final || [frames[i].node]) {
+        if (state[id]) state[id][1] = "final";  // constants have no grad line
+      }
     }
     for (const [id, t] of Object.entries(gradText)) {
       t.textContent = state[id][0];

@@ -34,11 +34,15 @@ def _total(s: Edge) -> str:
 
 
 def frames(t: TracedGraph) -> list[dict]:
-    """One frame per node in backward order: what it adds to which grads, and the arithmetic."""
+    """One frame per node in backward order: what it adds to which grads, and the arithmetic.
+
+    ``final`` lists the nodes whose grad is complete from that frame on: a node's last
+    contribution arrives at the frame of its last user in backward order (the root's at its own).
+    """
     received: dict[int, int] = {}
     for s in t.edges:
         received[s.child] = s.count
-    out = []
+    out, last_use = [], {}
     for k, i in enumerate(t.backward_order()):
         v, name = t.values[i], t.names[i]
         steps = t.edges_of(i)
@@ -61,7 +65,12 @@ def frames(t: TracedGraph) -> list[dict]:
                 if not t.values[s.child].is_constant:
                     setting[node_id(s.child)] = f"grad {_total(s)}"
         edges = ([result_edge_id(i)] + [edge_id(i, s.slot) for s in steps]) if steps else []
-        out.append({"node": node_id(i), "title": title, "lines": lines, "edges": edges, "set": setting})
+        out.append({"node": node_id(i), "title": title, "lines": lines, "edges": edges, "set": setting,
+                    "final": [node_id(i)] if k == 0 else []})
+        for s in steps:
+            last_use[s.child] = k
+    for i, k in last_use.items():
+        out[k]["final"].append(node_id(i))
     return out
 
 
