@@ -17,21 +17,11 @@ def batch_loss(model, X, y):
     return total
 
 
-def edges(svg_root) -> dict[str, str]:
-    """Each edge's id -> its tooltip text."""
+def tooltips(svg_root, kind: str = "edge") -> dict[str, str]:
+    """Each edge's (or, with ``kind='node'``, each node's) id -> its tooltip text."""
     out = {}
     for g in svg_root.iter(f"{SVG}g"):
-        if g.get("class") == "edge":
-            a = next(g.iter(f"{SVG}a"), None)
-            out[g.get("id")] = a.get("{http://www.w3.org/1999/xlink}title") if a is not None else ""
-    return out
-
-
-def node_tips(svg_root) -> dict[str, str]:
-    """Each node's id -> its tooltip text."""
-    out = {}
-    for g in svg_root.iter(f"{SVG}g"):
-        if g.get("class") == "node":
+        if g.get("class") == kind:
             a = next(g.iter(f"{SVG}a"), None)
             out[g.get("id")] = a.get("{http://www.w3.org/1999/xlink}title") if a is not None else ""
     return out
@@ -59,7 +49,7 @@ def test_batch_summed_gradients_are_the_parameters_grads_and_central_differences
     model.zero_grad()
     loss.backward()
     root = parse_svg(viz.draw_network(model).pipe(format="svg"))
-    tips = edges(root)
+    tips = tooltips(root)
     assert len(tips) == 3 * 4 + 4  # one edge per weight
     for li, layer in enumerate(model.layers):
         for k, neuron in enumerate(layer.neurons):
@@ -83,7 +73,7 @@ def test_bias_gradients_are_the_parameters_grads_and_central_differences():
     model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
     model.zero_grad()
     batch_loss(model, X, y).backward()
-    tips = node_tips(parse_svg(viz.draw_network(model).pipe(format="svg")))
+    tips = tooltips(parse_svg(viz.draw_network(model).pipe(format="svg")), "node")
     for li, layer in enumerate(model.layers):
         for k, neuron in enumerate(layer.neurons):
             shown = float(re.search(r"∂loss/∂b = ([-+.\de]+)", tips[f"L{li}n{k}"]).group(1))
@@ -112,8 +102,8 @@ def test_same_size_for_one_sample_or_a_thousand_and_per_sample_contributions_add
     X, y = nn.data.tutorial()
     model.zero_grad()
     batch_loss(model, X, y).backward()
-    batch = edges(parse_svg(viz.draw_network(model).pipe(format="svg")))
-    per = [edges(parse_svg(viz.draw_network(model, sample=batch_loss(model, [x], [t])).pipe(format="svg")))
+    batch = tooltips(parse_svg(viz.draw_network(model).pipe(format="svg")))
+    per = [tooltips(parse_svg(viz.draw_network(model, sample=batch_loss(model, [x], [t])).pipe(format="svg")))
            for x, t in zip(X, y)]
     for eid, tip in batch.items():
         total = sum(numbers(p[eid])[1] for p in per)
