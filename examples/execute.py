@@ -16,6 +16,8 @@ from pathlib import Path
 import nbclient
 import nbformat
 
+from chainrule.files import write_atomic
+
 
 def execute(path: Path) -> None:
     """Run the notebook at ``path`` and write it back with its outputs."""
@@ -23,10 +25,7 @@ def execute(path: Path) -> None:
     with tempfile.TemporaryDirectory() as folder:
         nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
                                 coalesce_streams=True, resources={"metadata": {"path": folder}}).execute()
-    text = nbformat.writes(nb) + "\n"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, nbformat.writes(nb) + "\n")
 
 
 def main(argv: list[str]) -> int:
