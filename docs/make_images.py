@@ -234,15 +234,11 @@ def draw_demo_graph(path: Path) -> bytes:
 
 def draw_practice(path: Path) -> bytes:
     """A screenshot of the practice page at question 10, just after a wrong answer was refused."""
-    from playwright.sync_api import sync_playwright
-
     from chainrule.viz import exercise, lesson
 
     page_file = viz.write_practice("neuron", path.with_suffix(".html"))
     ex = exercise(lesson("neuron"))
-    chromium = next(p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox"])
+    with _browser() as browser:
         page = browser.new_page(viewport=VIEWPORT)
         page.goto(page_file.as_uri())
         box = page.locator("div.chainrule-practice")
@@ -251,9 +247,7 @@ def draw_practice(path: Path) -> bytes:
             box.locator(".crp-answer").press("Enter")
         box.locator(".crp-answer").fill(PRACTICE_WRONG)
         box.locator(".crp-answer").press("Enter")
-        data = box.screenshot()
-        browser.close()
-    return data
+        return box.screenshot()
 
 
 @contextmanager
