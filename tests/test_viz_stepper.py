@@ -346,3 +346,27 @@ def test_a_grad_is_final_once_its_last_user_has_passed_back():
             assert node not in got, node  # final once, never again
             got[node] = k
     assert got == {f"v{i}": k for i, k in last_user.items()}
+
+
+def test_notebook_widget_is_laid_out_once_and_is_the_page(tmp_path, monkeypatch):
+    import importlib
+
+    from chainrule import viz
+
+    module = importlib.import_module("chainrule.viz.stepper")  # viz.stepper is the function
+    real, layouts = module.run_dot, []
+
+    def counted(*args, **kwargs):
+        layouts.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "run_dot", counted)
+    o, _ = small_expression()
+    widget = viz.stepper(o, title="t", interval_ms=40)
+    fragment = widget._repr_html_()
+    assert fragment.startswith('<div class="chainrule-stepper"') and "<html" not in fragment
+    assert fragment in widget.html()
+    assert widget.write(tmp_path / "s.html").read_text(encoding="utf-8") == widget.html()
+    assert len(layouts) == 1  # laid out once, for the display, the page and the file
+    monkeypatch.setattr(module, "run_dot", real)
+    assert widget.html() == stepper_html(small_expression()[0], title="t", interval_ms=40)

@@ -115,6 +115,13 @@ def stepper_html(root: Value, *, rankdir: str = "LR", title: str | None = None,
                  full_page: bool = True) -> str:
     """The step-through page for ``root`` as a string (see :func:`write_stepper`); with
     ``full_page=False`` only the self-contained ``<div>``, to place in another page."""
+    fragment, title_html = _fragment(root, rankdir, title, interval_ms, max_nodes, compiled)
+    return page.full_page(title_html, fragment) if full_page else fragment
+
+
+def _fragment(root: Value, rankdir: str, title: str | None, interval_ms: int, max_nodes: int | None,
+              compiled: bool) -> tuple[str, str]:
+    """The stepper's self-contained ``<div>`` and its title as HTML text."""
     check_root(root, "write_stepper")
     if not isinstance(compiled, bool):
         raise TypeError(f"write_stepper: compiled must be True or False, got {compiled!r}")
@@ -180,8 +187,7 @@ def stepper_html(root: Value, *, rankdir: str = "LR", title: str | None = None,
         "CODE": program_html(program) if program is not None else "",
         "JS": page.script("stepper.js"),
     }
-    fragment = page.fill(page.asset("stepper.html"), parts)
-    return page.full_page(parts["TITLE"], fragment) if full_page else fragment
+    return page.fill(page.asset("stepper.html"), parts), parts["TITLE"]
 
 
 def _scalar_page(t: TracedGraph, rankdir: str, notes: list[str]) -> tuple[str, list[dict], list[str]]:
@@ -239,10 +245,11 @@ def write_stepper(root: Value, path: str | Path, *, rankdir: str = "LR", title: 
 class Stepper:
     """The step-through widget for a notebook: displays inline (``_repr_html_``), or ``.write(path)``."""
 
-    def __init__(self, root: Value, **options) -> None:
+    def __init__(self, root: Value, *, rankdir: str = "LR", title: str | None = None, interval_ms: int = 900,
+                 max_nodes: int | None = 400, compiled: bool = False) -> None:
         self._root = root
-        self._options = options
-        self._fragment = stepper_html(root, full_page=False, **options)
+        # Laid out once: the inline display, html() and write() are the same page.
+        self._fragment, self._title = _fragment(root, rankdir, title, interval_ms, max_nodes, compiled)
 
     def _repr_html_(self) -> str:
         return self._fragment
@@ -253,11 +260,13 @@ class Stepper:
 
     def html(self) -> str:
         """The whole page, as :func:`write_stepper` writes it."""
-        return stepper_html(self._root, **self._options)
+        return page.full_page(self._title, self._fragment)
 
     def write(self, path: str | Path) -> Path:
         """Write the whole page to ``path``; returns the path."""
-        return write_stepper(self._root, path, **self._options)
+        path = check_path(path, "Stepper.write")
+        write_atomic(path, self.html().encode("utf-8"))
+        return path
 
 
 def stepper(root: Value, **options) -> Stepper:
